@@ -1,0 +1,93 @@
+// Byte helpers shared by every layer: text encodings, hex, concatenation and
+// constant-time comparison. Browser-safe: no Buffer, no node: imports.
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function utf8(text: string): Uint8Array {
+  return utf8Encoder.encode(text);
+}
+
+/** Decodes UTF-8; returns undefined when the bytes are not valid UTF-8. */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** ISO-8859-1 bytes of `text`, or undefined when a character does not fit. */
+export function latin1(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) return undefined;
+    out[i] = c;
+  }
+  return out;
+}
+
+export function decodeLatin1(bytes: Uint8Array): string {
+  let s = '';
+  // String.fromCharCode over chunks: one call per byte is ~10x slower for long inputs.
+  for (let i = 0; i < bytes.length; i += 4096) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  }
+  return s;
+}
+
+/** ASCII bytes of a string known to be ASCII (tokens, hex, numbers). */
+export function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0x7f;
+  return out;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const HEX = '0123456789abcdef';
+
+/** Lower-case hex, as RFC 2831 HEX() requires. */
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    s += HEX[b >> 4]! + HEX[b & 15]!;
+  }
+  return s;
+}
+
+/** Parses hex (either case); undefined when the text is not an even run of hex digits. */
+export function fromHex(text: string): Uint8Array | undefined {
+  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/**
+ * Compares two byte strings in time that depends only on their lengths,
+ * never on where they differ. Use for every secret-derived value.
+ */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Overwrites a secret buffer with zeros once it is no longer needed. */
+export function wipe(...buffers: (Uint8Array | undefined)[]): void {
+  for (const b of buffers) b?.fill(0);
+}

@@ -1,0 +1,19 @@
+// The primitives the mechanism needs, as one interface that both crypto backends
+// implement: `portable.ts` (@noble, every runtime) and `node.ts` (node:crypto).
+
+/** HMAC-MD5 (RFC 2104) with the key's inner and outer pads computed once. */
+export interface HmacMd5 {
+  /** HMAC over the concatenation of `parts`. */
+  mac(...parts: Uint8Array[]): Uint8Array;
+}
+
+export interface CryptoBackend {
+  readonly backend: 'node' | 'portable';
+  /** MD5 (RFC 1321) over the concatenation of `parts`. */
+  md5(...parts: Uint8Array[]): Uint8Array;
+  hmacMd5(key: Uint8Array): HmacMd5;
+  /** HMAC-SHA-256 (RFC 2104, FIPS 180-4). */
+  hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
+  /** Bytes from the platform CSPRNG. */
+  randomBytes(n: number): Uint8Array;
+}
