@@ -1,1 +1,33 @@
-export {};
+// digest-md5: SASL DIGEST-MD5 (RFC 2831), client and server, for every JavaScript
+// runtime. This entry point is browser-safe; `digest-md5` on Node adds node:crypto speed.
+
+export { DigestMD5Client, type DigestMD5ClientOptions } from './client.js';
+export { DigestMD5Server, type DigestMD5ServerOptions } from './server.js';
+export { DigestMD5Error, type DigestMD5ErrorCode } from './errors.js';
+export type { Credential, CredentialQuery, CredentialStore } from './credentials.js';
+export { LocalVerifier, type Verifier, type VerifyRequest, type VerifyResult } from './verifier.js';
+export {
+  computeA2,
+  computeHA1,
+  computeResponse,
+  computeRspauth,
+  hashUserRealmPassword,
+  type A1Inputs,
+  type ResponseInputs,
+} from './digest.js';
+export {
+  parseChallenge,
+  parseResponse,
+  parseResponseAuth,
+  serialiseChallenge,
+  serialiseResponse,
+  serialiseResponseAuth,
+  formatNc,
+  MAX_CHALLENGE_SIZE,
+  MAX_RESPONSE_SIZE,
+  type DigestChallenge,
+  type DigestResponse,
+  type Qop,
+} from './messages.js';
+export { parseDirectives, type Directive } from './directives.js';
+export { backend as cryptoBackend } from '#crypto';

@@ -1,0 +1,190 @@
+// The directive-list grammar of RFC 2831 §7 (the #rule and quoted-string of
+// RFC 2616 §2.1-2.2): parse to a list of name/value pairs, and serialise one.
+//
+// Parsing is lenient where deployed peers differ from the grammar and strict
+// everywhere else: a value may be a token or a quoted-string whatever the
+// grammar says for that directive (the JDK quotes `maxbuf` and `cipher`,
+// Dovecot quotes `charset` and `algorithm`), LWS may stand around `=` and `,`,
+// and empty list elements are skipped. Values are kept as raw bytes: which
+// charset they are in is decided one level up, by the `charset` directive.
+
+import { malformed } from './errors.js';
+
+export interface Directive {
+  /** Directive name, lower-cased (names are case-insensitive). */
+  readonly name: string;
+  /** The value's bytes, quoted-pairs already unescaped. */
+  readonly value: Uint8Array;
+  /** Whether the value was written as a quoted-string. */
+  readonly quoted: boolean;
+}
+
+const SP = 0x20;
+const HT = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+const COMMA = 0x2c;
+const EQUALS = 0x3d;
+const DQUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** RFC 2616 separators; with CTLs and bytes >= 0x80 they are not token characters. */
+const SEPARATORS = '()<>@,;:\\"/[]?={} \t';
+const TOKEN_CHAR = new Uint8Array(256);
+for (let c = 0x21; c < 0x7f; c++) TOKEN_CHAR[c] = SEPARATORS.includes(String.fromCharCode(c)) ? 0 : 1;
+
+function isLws(c: number): boolean {
+  return c === SP || c === HT || c === CR || c === LF;
+}
+
+/** A control character that may not appear inside a quoted-string (TEXT excludes CTLs but LWS). */
+function isForbiddenCtl(c: number): boolean {
+  return (c < 0x20 && c !== HT && c !== CR && c !== LF) || c === 0x7f;
+}
+
+/**
+ * Parses `directive *( "," directive )` with the #rule's empty elements.
+ * Throws DigestMD5Error('malformed') naming the offending position.
+ */
+export function parseDirectives(input: Uint8Array): Directive[] {
+  const out: Directive[] = [];
+  const n = input.length;
+  let i = 0;
+
+  const skipLws = (): void => {
+    while (i < n && isLws(input[i]!)) i++;
+  };
+  const readToken = (): string => {
+    const start = i;
+    while (i < n && TOKEN_CHAR[input[i]!] === 1) i++;
+    let s = '';
+    for (let k = start; k < i; k++) s += String.fromCharCode(input[k]!);
+    return s;
+  };
+
+  while (true) {
+    // Any run of commas and LWS separates elements; empty elements are allowed.
+    skipLws();
+    while (i < n && input[i] === COMMA) {
+      i++;
+      skipLws();
+    }
+    if (i >= n) break;
+
+    const nameAt = i;
+    const name = readToken();
+    if (name.length === 0) malformed(`directive name expected at byte ${nameAt}`);
+    skipLws();
+    if (i >= n || input[i] !== EQUALS) malformed(`"=" expected after directive "${name}" at byte ${i}`);
+    i++;
+    skipLws();
+
+    let value: Uint8Array;
+    let quoted = false;
+    if (i < n && input[i] === DQUOTE) {
+      quoted = true;
+      i++;
+      const bytes: number[] = [];
+      let closed = false;
+      while (i < n) {
+        const c = input[i]!;
+        if (c === DQUOTE) {
+          closed = true;
+          i++;
+          break;
+        }
+        if (c === BACKSLASH) {
+          // quoted-pair = "\" CHAR, CHAR being any US-ASCII byte.
+          if (i + 1 >= n) break;
+          const next = input[i + 1]!;
+          if (next > 0x7f) malformed(`quoted-pair of a non-ASCII byte in "${name}" at byte ${i}`);
+          bytes.push(next);
+          i += 2;
+          continue;
+        }
+        if (isForbiddenCtl(c)) malformed(`control character 0x${c.toString(16)} in the value of "${name}"`);
+        bytes.push(c);
+        i++;
+      }
+      if (!closed) malformed(`unterminated quoted-string in the value of "${name}"`);
+      value = Uint8Array.from(bytes);
+    } else {
+      const start = i;
+      while (i < n && TOKEN_CHAR[input[i]!] === 1) i++;
+      if (i === start) malformed(`value expected for directive "${name}" at byte ${start}`);
+      value = input.slice(start, i);
+    }
+    out.push({ name: name.toLowerCase(), value, quoted });
+
+    skipLws();
+    if (i < n && input[i] !== COMMA) malformed(`"," expected after the value of "${name}" at byte ${i}`);
+  }
+  return out;
+}
+
+/**
+ * Splits a comma-separated list inside a value (qop-options, cipher-opts) into its
+ * tokens, skipping empty elements and LWS. Names are lower-cased.
+ */
+export function parseTokenList(value: Uint8Array, what: string): string[] {
+  const items: string[] = [];
+  let cur = '';
+  const flush = (): void => {
+    if (cur.length > 0) items.push(cur.toLowerCase());
+    cur = '';
+  };
+  for (const c of value) {
+    if (c === COMMA) flush();
+    else if (isLws(c)) {
+      if (cur.length > 0) flush();
+    } else if (TOKEN_CHAR[c] === 1) cur += String.fromCharCode(c);
+    else malformed(`invalid character 0x${c.toString(16)} in the ${what} list`);
+  }
+  flush();
+  return items;
+}
+
+/** One directive to serialise. `quote` forces a quoted-string; tokens are checked. */
+export interface DirectiveOut {
+  readonly name: string;
+  readonly value: Uint8Array | string;
+  readonly quote: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Serialises directives strictly: quoted values always escape `"` and `\`,
+ * token values must be tokens, and no name may appear twice.
+ */
+export function serialiseDirectives(list: readonly DirectiveOut[]): Uint8Array {
+  const seen = new Set<string>();
+  const parts: number[] = [];
+  const pushAscii = (s: string): void => {
+    for (let k = 0; k < s.length; k++) parts.push(s.charCodeAt(k));
+  };
+  for (const d of list) {
+    const key = d.name.toLowerCase();
+    if (seen.has(key)) throw new Error(`internal: directive "${d.name}" serialised twice`);
+    seen.add(key);
+    const value = typeof d.value === 'string' ? encoder.encode(d.value) : d.value;
+    if (parts.length > 0) parts.push(COMMA);
+    pushAscii(d.name);
+    parts.push(EQUALS);
+    if (d.quote) {
+      parts.push(DQUOTE);
+      for (const c of value) {
+        if (c === DQUOTE || c === BACKSLASH) parts.push(BACKSLASH);
+        parts.push(c);
+      }
+      parts.push(DQUOTE);
+    } else {
+      if (value.length === 0) throw new Error(`internal: empty token value for "${d.name}"`);
+      for (const c of value) {
+        if (TOKEN_CHAR[c] !== 1) throw new Error(`internal: "${d.name}" value is not a token`);
+        parts.push(c);
+      }
+    }
+  }
+  return Uint8Array.from(parts);
+}
