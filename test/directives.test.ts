@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { parseDirectives } from '../dist/directives.js';
+import { serialiseDirectives, parseTokenList } from '../dist/directives.js';
+import { dec, enc, expectCode } from './helpers/util.js';
+
+const parse = (s: string) => parseDirectives(enc(s)).map((d) => [d.name, dec(d.value), d.quoted]);
+
+describe('directive grammar (RFC 2831 §7)', () => {
+  it('parses tokens and quoted-strings, lower-casing names', () => {
+    expect(parse('Realm="x.org",NONCE="abc",qop="auth,auth-int",Algorithm=md5-sess')).to.deep.equal([
+      ['realm', 'x.org', true],
+      ['nonce', 'abc', true],
+      ['qop', 'auth,auth-int', true],
+      ['algorithm', 'md5-sess', false],
+    ]);
+  });
+
+  it('accepts LWS around "=" and ",", and empty list elements', () => {
+    expect(parse(' ,, a = "1" ,\t b=2 ,\r\n c\t=\t"3",, ')).to.deep.equal([
+      ['a', '1', true],
+      ['b', '2', false],
+      ['c', '3', true],
+    ]);
+    expect(parse('')).to.deep.equal([]);
+    expect(parse(' , , ')).to.deep.equal([]);
+  });
+
+  it('unescapes quoted-pairs', () => {
+    expect(parse('u="a\\"b\\\\c\\d"')).to.deep.equal([['u', 'a"b\\cd', true]]);
+  });
+
+  it('keeps UTF-8 bytes in quoted values as they are', () => {
+    const d = parseDirectives(enc('username="müller"'));
+    expect(Array.from(d[0]!.value)).to.deep.equal(Array.from(enc('müller')));
+  });
+
+  it('accepts an empty quoted value', () => {
+    expect(parse('authzid=""')).to.deep.equal([['authzid', '', true]]);
+  });
+
+  const bad: [string, RegExp][] = [
+    ['=x', /name expected/],
+    ['a', /"=" expected/],
+    ['a=', /value expected/],
+    ['a="x', /unterminated/],
+    ['a="x\\', /unterminated/],
+    ['a=x y=z', /"," expected/],
+    ['a="x"y', /"," expected/],
+    ['a="x\u0001"', /control character/],
+    ['a=x\u0000', /"," expected/],
+    ['a=é', /value expected/],
+    ['a="x\\é"', /non-ASCII/],
+    ['a@b=c', /"=" expected/],
+  ];
+  for (const [input, re] of bad) {
+    it(`rejects ${JSON.stringify(input)} as malformed`, () => {
+      expectCode(() => parseDirectives(enc(input)), 'malformed', re);
+    });
+  }
+
+  it('splits token lists inside values, skipping empties and LWS', () => {
+    expect(parseTokenList(enc(' auth , ,AUTH-INT,, auth-conf '), 'qop')).to.deep.equal(['auth', 'auth-int', 'auth-conf']);
+    expectCode(() => parseTokenList(enc('auth;x'), 'qop'), 'malformed', /qop/);
+  });
+
+  it('serialises strictly: escapes quotes and backslashes, refuses duplicates and non-tokens', () => {
+    const out = serialiseDirectives([
+      { name: 'username', value: 'a"b\\c', quote: true },
+      { name: 'nc', value: '00000001', quote: false },
+    ]);
+    expect(dec(out)).to.equal('username="a\\"b\\\\c",nc=00000001');
+    expect(parse(dec(out))).to.deep.equal([
+      ['username', 'a"b\\c', true],
+      ['nc', '00000001', false],
+    ]);
+    expect(() => serialiseDirectives([{ name: 'a', value: 'x', quote: false }, { name: 'A', value: 'y', quote: false }])).to.throw(/twice/);
+    expect(() => serialiseDirectives([{ name: 'a', value: 'x y', quote: false }])).to.throw(/not a token/);
+  });
+
+  it('round-trips arbitrary quoted values', () => {
+    for (let k = 0; k < 200; k++) {
+      const bytes = Uint8Array.from({ length: k % 40 }, (_, i) => 0x20 + ((i * 37 + k * 11) % 95));
+      const out = serialiseDirectives([{ name: 'v', value: bytes, quote: true }]);
+      expect(Array.from(parseDirectives(out)[0]!.value)).to.deep.equal(Array.from(bytes));
+    }
+  });
+
+  it('never throws anything but DigestMD5Error on random input', () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) >>> 8) & 0xff;
+    const alphabet = enc('a=",\\ \t\r\nxyz09-');
+    for (let k = 0; k < 3000; k++) {
+      const len = rnd() % 64;
+      const input = Uint8Array.from({ length: len }, () => (rnd() % 4 === 0 ? rnd() : alphabet[rnd() % alphabet.length]!));
+      try {
+        parseDirectives(input);
+      } catch (e) {
+        expect((e as Error).name).to.equal('DigestMD5Error');
+      }
+    }
+  });
+});

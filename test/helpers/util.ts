@@ -1,0 +1,40 @@
+// Shared test helpers: text/bytes conversion and asserting typed errors.
+import { expect } from 'chai';
+import { DigestMD5Error } from '../../dist/index.js';
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** Asserts that `f` throws a DigestMD5Error with `code` (and a message matching `re`, when given). */
+export function expectCode(f: () => unknown, code: string, re?: RegExp): DigestMD5Error {
+  let caught: unknown;
+  try {
+    f();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, 'expected a DigestMD5Error').to.be.instanceOf(DigestMD5Error);
+  const err = caught as DigestMD5Error;
+  expect(err.code, err.message).to.equal(code);
+  if (re) expect(err.message).to.match(re);
+  return err;
+}
+
+export async function expectCodeAsync(f: () => Promise<unknown>, code: string, re?: RegExp): Promise<DigestMD5Error> {
+  let caught: unknown;
+  try {
+    await f();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, 'expected a DigestMD5Error').to.be.instanceOf(DigestMD5Error);
+  const err = caught as DigestMD5Error;
+  expect(err.code, err.message).to.equal(code);
+  if (re) expect(err.message).to.match(re);
+  return err;
+}
+
+/** The crypto backend this mocha run is expected to use (set by `--node-option conditions=portable`). */
+export function expectedBackend(): 'node' | 'portable' {
+  return process.execArgv.some((a) => a.includes('conditions=portable')) ? 'portable' : 'node';
+}
