@@ -1,5 +1,5 @@
 // Byte helpers shared by every layer: text encodings, hex, concatenation and
-// constant-time comparison. Browser-safe: no Buffer, no node: imports.
+// constant-time comparison. Browser-safe: plain Uint8Array, nothing from Node.
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });

@@ -2,7 +2,7 @@
 // bytes in, bytes out, no I/O. Asynchronous because credential checks may be remote.
 
 import { randomBytes } from '#crypto';
-import { ascii, constantTimeEqual, toBase64 } from './bytes.js';
+import { ascii, constantTimeEqual, toBase64, utf8 } from './bytes.js';
 import type { CredentialStore } from './credentials.js';
 import { DigestMD5Error } from './errors.js';
 import {
@@ -182,7 +182,7 @@ export class DigestMD5Server {
   }
 
   private challenge(): Uint8Array {
-    this.nonce = this.opts.unsafeFixedNonce !== undefined ? ascii(this.opts.unsafeFixedNonce) : ascii(toBase64(randomBytes(NONCE_BYTES)));
+    this.nonce = this.opts.unsafeFixedNonce !== undefined ? utf8(this.opts.unsafeFixedNonce) : ascii(toBase64(randomBytes(NONCE_BYTES)));
     return serialiseChallenge({
       realms: this.realms,
       nonce: this.nonce,

@@ -137,7 +137,9 @@ class Peer {
    * Reads lines until one carries `tag`; returns its payload, or 'quit' on Q,
    * or 'end' at the end of input. Bad lines are answered with E: and skipped.
    */
-  private async expect(tag: 'S' | 'C'): Promise<Uint8Array | 'quit' | 'end'> {
+  private async expect(tag: 'S' | 'C'): Promise<Uint8Array | 'quit' | 'end'>;
+  private async expect(tag: 'S' | 'C', allowNone: true): Promise<Uint8Array | 'none' | 'quit' | 'end'>;
+  private async expect(tag: 'S' | 'C', allowNone = false): Promise<Uint8Array | 'none' | 'quit' | 'end'> {
     for (;;) {
       const l = await this.lines.next();
       if (l.kind === 'end') return 'end';
@@ -152,6 +154,7 @@ class Peer {
         this.error(`expected a "${tag}:" line during authentication, got "${text.slice(0, 40)}"`);
         continue;
       }
+      if (allowNone && m[2]!.trim() === '-') return 'none';
       const payload = decodeBase64(m[2]!);
       if (payload === undefined) {
         this.error('payload is not standard base64');
@@ -206,8 +209,8 @@ class Peer {
     }
     if (this.o.initialResponse) {
       // No subsequent authentication yet: an initial response is read and ignored (RFC 2831 §2.2 falls back to a challenge).
-      const ir = await this.expect('C');
-      if (typeof ir === 'string') return ir;
+      const ir = await this.expect('C', true);
+      if (ir === 'quit' || ir === 'end') return ir;
     }
     try {
       this.say(`S: ${b64(await server.step())}`);
