@@ -112,3 +112,15 @@ export function toBase64(bytes: Uint8Array): string {
   }
   return s;
 }
+
+/** Writes n (0 .. 2^32 - 1) big-endian at `at`. */
+export function writeUint32BE(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = (n >>> 16) & 0xff;
+  out[at + 2] = (n >>> 8) & 0xff;
+  out[at + 3] = n & 0xff;
+}
+
+export function readUint32BE(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) >>> 0) + (b[at + 1]! << 16) + (b[at + 2]! << 8) + b[at + 3]!;
+}

@@ -14,7 +14,9 @@ import {
   serialiseResponse,
   type Qop,
 } from './messages.js';
-import { checkQopList, chooseQop } from './negotiate.js';
+import { chooseProtection, makePolicy, ssfOf, type ProtectionPolicy } from './negotiate.js';
+import type { CipherName } from './layer/ciphers/index.js';
+import { SecurityLayer } from './layer/security-layer.js';
 
 export interface DigestMD5ClientOptions {
   /** The authentication identity. */
@@ -35,8 +37,17 @@ export interface DigestMD5ClientOptions {
   realm?: string;
   /** Picks a realm from those offered (called only when `realm` is not given). Default: the first. */
   chooseRealm?: (offered: readonly string[]) => string;
-  /** Acceptable qops, in preference order. Default ["auth"]. */
+  /**
+   * Acceptable qops, in preference order. Default ["auth"]. List "auth-conf" or
+   * "auth-int" only when the application will wrap its traffic with `securityLayer`;
+   * leave "auth" out to refuse a server that offers no layer.
+   */
   qop?: readonly Qop[];
+  /** Acceptable ciphers for auth-conf, in preference order. Default: 3des, rc4. des, rc4-56 and rc4-40 only when named. */
+  ciphers?: readonly CipherName[];
+  /** Refuse weaker protection: 0 auth, 1 auth-int, else the cipher's strength (rc4-40 40, des and rc4-56 56, 3des 112, rc4 128). */
+  minSsf?: number;
+  maxSsf?: number;
   /** The largest buffer we accept. Default 65536. */
   maxbuf?: number;
   /**
@@ -54,10 +65,11 @@ const CNONCE_BYTES = 30;
 export class DigestMD5Client {
   private state: State = 'start';
   private readonly opts: DigestMD5ClientOptions;
-  private readonly qops: readonly Qop[];
-  private readonly maxbuf: number;
+  private readonly policy: ProtectionPolicy;
+  private readonly maxbuf_: number;
   private expected: { rspauth: string; inputs: ResponseInputs } | undefined;
-  private negotiated: { qop: Qop; realm: string; peerMaxbuf: number } | undefined;
+  private negotiated: { qop: Qop; cipher: CipherName | undefined; realm: string; peerMaxbuf: number } | undefined;
+  private layer: SecurityLayer | undefined;
 
   constructor(options: DigestMD5ClientOptions) {
     const o = options;
@@ -79,9 +91,9 @@ export class DigestMD5Client {
       if (o.realm === undefined) throw new DigestMD5Error('bad-option', 'hashedSecret is for one realm: give that realm');
     }
     if (o.authzid !== undefined && typeof o.authzid !== 'string') throw new DigestMD5Error('bad-option', 'authzid must be a string');
-    this.qops = checkQopList(o.qop ?? ['auth'], 'qop');
-    this.maxbuf = o.maxbuf ?? DEFAULT_MAXBUF;
-    if (!Number.isInteger(this.maxbuf) || this.maxbuf < MIN_MAXBUF || this.maxbuf > MAX_MAXBUF) {
+    this.policy = makePolicy(o);
+    this.maxbuf_ = o.maxbuf ?? DEFAULT_MAXBUF;
+    if (!Number.isInteger(this.maxbuf_) || this.maxbuf_ < MIN_MAXBUF || this.maxbuf_ > MAX_MAXBUF) {
       throw new DigestMD5Error('bad-option', `maxbuf must be an integer in ${MIN_MAXBUF}..${MAX_MAXBUF}`);
     }
     if (o.unsafeFixedCnonce !== undefined) nonEmpty(o.unsafeFixedCnonce, 'unsafeFixedCnonce');
@@ -97,8 +109,40 @@ export class DigestMD5Client {
     return this.complete ? this.negotiated!.qop : undefined;
   }
 
+  /** The negotiated cipher (auth-conf only). */
+  get cipher(): CipherName | undefined {
+    return this.complete ? this.negotiated!.cipher : undefined;
+  }
+
+  /** Security strength factor: 0 auth, 1 auth-int, else the cipher's strength. */
+  get ssf(): number | undefined {
+    return this.complete ? ssfOf(this.negotiated!.qop, this.negotiated!.cipher) : undefined;
+  }
+
   get realm(): string | undefined {
     return this.complete ? this.negotiated!.realm : undefined;
+  }
+
+  /** Our maxbuf: the largest security-layer token we accept. */
+  get maxbuf(): number {
+    return this.maxbuf_;
+  }
+
+  /**
+   * The security layer for qop auth-int or auth-conf, once complete (undefined for
+   * auth). The same object on every call: its sequence numbers and cipher state are the session's.
+   */
+  get securityLayer(): SecurityLayer | undefined {
+    if (!this.complete || this.negotiated!.qop === 'auth') return undefined;
+    this.layer ??= new SecurityLayer({
+      qop: this.negotiated!.qop as 'auth-int' | 'auth-conf',
+      cipher: this.negotiated!.cipher,
+      ha1: this.expected!.inputs.ha1,
+      side: 'client',
+      maxbuf: this.maxbuf_,
+      peerMaxbuf: this.negotiated!.peerMaxbuf,
+    });
+    return this.layer;
   }
 
   /** The server's maxbuf: the largest buffer we may send it. */
@@ -138,7 +182,7 @@ export class DigestMD5Client {
   private respond(input: Uint8Array): Uint8Array {
     if (!(input instanceof Uint8Array)) throw new DigestMD5Error('malformed', 'the challenge must be bytes');
     const c = parseChallenge(input);
-    const qop = chooseQop(this.qops, c.qopOptions);
+    const { qop, cipher } = chooseProtection(this.policy, c.qopOptions, c.ciphers);
     const realm = this.opts.realm ?? (c.realms.length > 0 ? (this.opts.chooseRealm?.(c.realms) ?? c.realms[0]!) : '');
     if (typeof realm !== 'string') throw new DigestMD5Error('bad-option', 'chooseRealm must return a string');
 
@@ -158,7 +202,7 @@ export class DigestMD5Client {
     if (!o.hashedSecret) wipe(urp);
     const response = computeResponse(inputs);
     this.expected = { rspauth: computeRspauth(inputs), inputs };
-    this.negotiated = { qop, realm, peerMaxbuf: c.maxbuf };
+    this.negotiated = { qop, cipher, realm, peerMaxbuf: c.maxbuf };
     this.state = 'responded';
     return serialiseResponse({
       username: o.username,
@@ -170,8 +214,9 @@ export class DigestMD5Client {
       qop,
       digestUri,
       response,
-      maxbuf: this.maxbuf,
+      maxbuf: this.maxbuf_,
       utf8: c.utf8,
+      ...(cipher !== undefined ? { cipher } : {}),
       authzid,
     });
   }

@@ -24,7 +24,11 @@ export type DigestMD5ErrorCode =
   /** An application option is invalid (caught when the object is made). */
   | 'bad-option'
   /** A credential store or verifier failed (not a wrong password). */
-  | 'backend-failed';
+  | 'backend-failed'
+  /** A security-layer token failed its MAC, padding or framing check (fatal for the layer). */
+  | 'integrity'
+  /** A security-layer token is out of sequence (replayed, dropped or reordered), or the sequence numbers are exhausted. */
+  | 'sequence';
 
 export class DigestMD5Error extends Error {
   readonly code: DigestMD5ErrorCode;

@@ -1,29 +1,111 @@
-// Negotiation of the quality of protection: checking configured lists and
-// choosing the client's qop from the server's offer.
+// Negotiation of the quality of protection and cipher (RFC 2831 §2.1.1-2.1.2):
+// checking the application's lists, the server's offer, the client's choice, and
+// a strength policy in the manner of Cyrus SASL's min/max SSF.
+//
+// The qop and cipher offers are not authenticated: a man in the middle can strip
+// the strong ones. So weak ciphers are off unless named, and minSsf lets either
+// side refuse anything below what it needs.
 
 import { DigestMD5Error } from './errors.js';
-import { isQop, type Qop } from './messages.js';
+import { cipherSpec, DEFAULT_CIPHERS, isCipherName, type CipherName } from './layer/ciphers/index.js';
+import { isQop, QOPS, type Qop } from './messages.js';
 
-/** Validates an application's qop list: known values, no repeats, not empty. */
-export function checkQopList(list: readonly string[], what: string): Qop[] {
-  if (!Array.isArray(list) || list.length === 0) throw new DigestMD5Error('bad-option', `${what} must list at least one qop`);
-  const out: Qop[] = [];
-  for (const q of list) {
-    if (typeof q !== 'string' || !isQop(q)) throw new DigestMD5Error('bad-option', `${what}: unknown qop "${String(q)}"`);
-    if (out.includes(q)) throw new DigestMD5Error('bad-option', `${what}: qop "${q}" listed twice`);
-    out.push(q);
+export interface ProtectionPolicy {
+  /** qops in preference order (client) or offered (server). */
+  readonly qops: readonly Qop[];
+  /** Ciphers in preference order (client) or offered (server). */
+  readonly ciphers: readonly CipherName[];
+  /** Refuse anything weaker: 0 = auth, 1 = auth-int, else the cipher's key strength. */
+  readonly minSsf: number;
+  readonly maxSsf: number;
+}
+
+export interface PolicyOptions {
+  qop?: readonly Qop[];
+  ciphers?: readonly CipherName[];
+  minSsf?: number;
+  maxSsf?: number;
+}
+
+export interface Protection {
+  readonly qop: Qop;
+  readonly cipher: CipherName | undefined;
+}
+
+/** The strength factor of a qop (and cipher), as Cyrus counts it. */
+export function ssfOf(qop: Qop, cipher?: CipherName): number {
+  if (qop === 'auth') return 0;
+  if (qop === 'auth-int') return 1;
+  return cipherSpec(cipher!).ssf;
+}
+
+function checkList<T extends string>(list: readonly string[], what: string, known: (s: string) => s is T, all: readonly string[]): T[] {
+  if (!Array.isArray(list) || list.length === 0) throw new DigestMD5Error('bad-option', `${what} must list at least one value`);
+  const out: T[] = [];
+  for (const x of list) {
+    if (typeof x !== 'string' || !known(x)) throw new DigestMD5Error('bad-option', `${what}: unknown value "${String(x)}" (one of ${all.join(', ')})`);
+    if (out.includes(x)) throw new DigestMD5Error('bad-option', `${what}: "${x}" listed twice`);
+    out.push(x);
   }
   return out;
 }
 
-/** The first of the client's preferences that the server offers. */
-export function chooseQop(preferences: readonly Qop[], offered: readonly string[]): Qop {
-  const q = preferences.find((p) => offered.includes(p));
-  if (q === undefined) {
-    throw new DigestMD5Error(
-      'policy',
-      `no acceptable qop: the server offers ${offered.join(',') || 'none'}, we accept ${preferences.join(',')}`,
-    );
+/** Validates an application's qop list: known values, no repeats, not empty. */
+export function checkQopList(list: readonly string[], what: string): Qop[] {
+  return checkList(list, what, isQop, QOPS);
+}
+
+/** Builds and checks a policy from application options. Defaults: qop auth; ciphers 3des, rc4. */
+export function makePolicy(o: PolicyOptions): ProtectionPolicy {
+  const qops = checkQopList(o.qop ?? ['auth'], 'qop');
+  const ciphers = o.ciphers === undefined ? [...DEFAULT_CIPHERS] : checkList(o.ciphers, 'ciphers', isCipherName, DEFAULT_CIPHERS);
+  const minSsf = o.minSsf ?? 0;
+  const maxSsf = o.maxSsf ?? Number.MAX_SAFE_INTEGER;
+  if (!Number.isInteger(minSsf) || minSsf < 0 || !Number.isInteger(maxSsf) || maxSsf < minSsf) {
+    throw new DigestMD5Error('bad-option', 'minSsf and maxSsf must be whole numbers with 0 <= minSsf <= maxSsf');
   }
-  return q;
+  const policy = { qops, ciphers, minSsf, maxSsf };
+  if (allowed(policy).length === 0) {
+    throw new DigestMD5Error('bad-option', `no qop/cipher in the lists meets minSsf ${minSsf}..maxSsf ${maxSsf}`);
+  }
+  return policy;
+}
+
+/** Every (qop, cipher) the policy accepts, in its order of preference. */
+function allowed(p: ProtectionPolicy): Protection[] {
+  const out: Protection[] = [];
+  const fits = (ssf: number) => ssf >= p.minSsf && ssf <= p.maxSsf;
+  for (const qop of p.qops) {
+    if (qop === 'auth-conf') {
+      for (const cipher of p.ciphers) if (fits(ssfOf(qop, cipher))) out.push({ qop, cipher });
+    } else if (fits(ssfOf(qop))) out.push({ qop, cipher: undefined });
+  }
+  return out;
+}
+
+/** What a server offers under its policy: qop-options and cipher-opts. */
+export function serverOffer(p: ProtectionPolicy): { qops: Qop[]; ciphers: CipherName[] } {
+  const a = allowed(p);
+  const qops = p.qops.filter((q) => a.some((x) => x.qop === q));
+  const ciphers = p.ciphers.filter((c) => a.some((x) => x.cipher === c));
+  return { qops, ciphers };
+}
+
+/** Whether the server's policy accepts what a response chose. */
+export function serverAccepts(p: ProtectionPolicy, qop: Qop, cipher: string | undefined): boolean {
+  return allowed(p).some((x) => x.qop === qop && (qop !== 'auth-conf' || x.cipher === cipher));
+}
+
+/** The client's choice: the first of its preferences that the server offers. */
+export function chooseProtection(p: ProtectionPolicy, offeredQops: readonly string[], offeredCiphers: readonly string[]): Protection {
+  for (const x of allowed(p)) {
+    if (!offeredQops.includes(x.qop)) continue;
+    if (x.qop === 'auth-conf' && !offeredCiphers.includes(x.cipher!)) continue;
+    return x;
+  }
+  const offer = offeredQops.join(',') + (offeredQops.includes('auth-conf') ? ` with ciphers ${offeredCiphers.join(',') || 'none'}` : '');
+  const want = allowed(p)
+    .map((x) => (x.cipher ? `${x.qop}/${x.cipher}` : x.qop))
+    .join(',');
+  throw new DigestMD5Error('policy', `no acceptable protection: the server offers ${offer || 'nothing'}, we accept ${want}`);
 }

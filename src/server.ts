@@ -17,7 +17,9 @@ import {
   type Qop,
 } from './messages.js';
 import { LocalVerifier, type Verifier } from './verifier.js';
-import { checkQopList } from './negotiate.js';
+import { makePolicy, serverAccepts, serverOffer, ssfOf, type ProtectionPolicy } from './negotiate.js';
+import type { CipherName } from './layer/ciphers/index.js';
+import { SecurityLayer } from './layer/security-layer.js';
 
 export interface DigestMD5ServerOptions {
   /** The registered service name, the serv-type of digest-uri (e.g. "imap", "ldap", "xmpp"). */
@@ -35,8 +37,16 @@ export interface DigestMD5ServerOptions {
   credentials?: CredentialStore;
   /** Who checks responses; default `new LocalVerifier(credentials)`. */
   verifier?: Verifier;
-  /** qop values to offer, in preference order. Default ["auth"]. */
+  /**
+   * qop values to offer, in preference order. Default ["auth"]. Offer "auth-int" or
+   * "auth-conf" only when the application will wrap its traffic with `securityLayer`.
+   */
   qop?: readonly Qop[];
+  /** Ciphers to offer with auth-conf. Default: 3des, rc4. des, rc4-56 and rc4-40 only when named. */
+  ciphers?: readonly CipherName[];
+  /** Refuse weaker protection: 0 auth, 1 auth-int, else the cipher's strength. */
+  minSsf?: number;
+  maxSsf?: number;
   /** The largest buffer we accept, offered as maxbuf. Default 65536. */
   maxbuf?: number;
   /** Offer charset=utf-8. Default true. */
@@ -64,8 +74,10 @@ export class DigestMD5Server {
   private readonly opts: Required<Pick<DigestMD5ServerOptions, 'service' | 'utf8'>> & DigestMD5ServerOptions;
   private readonly hosts: readonly string[] | '*';
   private readonly realms: readonly string[];
-  private readonly qops: readonly Qop[];
-  private readonly maxbuf: number;
+  private readonly policy: ProtectionPolicy;
+  private readonly offer: { qops: Qop[]; ciphers: CipherName[] };
+  private layer: SecurityLayer | undefined;
+  private readonly maxbuf_: number;
   private readonly verifier: Verifier;
   private nonce: Uint8Array | undefined;
   private result: { response: DigestResponse; ha1: Uint8Array; authzid: string } | undefined;
@@ -84,9 +96,10 @@ export class DigestMD5Server {
       throw new DigestMD5Error('bad-option', 'realms must be given when hosts is "*"');
     }
     this.realms = o.realms ? [...o.realms] : [hostList[0]!];
-    this.qops = checkQopList(o.qop ?? ['auth'], 'qop');
-    this.maxbuf = o.maxbuf ?? DEFAULT_MAXBUF;
-    if (!Number.isInteger(this.maxbuf) || this.maxbuf < MIN_MAXBUF || this.maxbuf > MAX_MAXBUF) {
+    this.policy = makePolicy(o);
+    this.offer = serverOffer(this.policy);
+    this.maxbuf_ = o.maxbuf ?? DEFAULT_MAXBUF;
+    if (!Number.isInteger(this.maxbuf_) || this.maxbuf_ < MIN_MAXBUF || this.maxbuf_ > MAX_MAXBUF) {
       throw new DigestMD5Error('bad-option', `maxbuf must be an integer in ${MIN_MAXBUF}..${MAX_MAXBUF}`);
     }
     if (o.verifier === undefined && o.credentials === undefined) {
@@ -120,6 +133,38 @@ export class DigestMD5Server {
 
   get qop(): Qop | undefined {
     return this.complete ? (this.result!.response.qop as Qop) : undefined;
+  }
+
+  /** The negotiated cipher (auth-conf only). */
+  get cipher(): CipherName | undefined {
+    return this.complete && this.qop === 'auth-conf' ? (this.result!.response.cipher as CipherName) : undefined;
+  }
+
+  /** Security strength factor: 0 auth, 1 auth-int, else the cipher's strength. */
+  get ssf(): number | undefined {
+    return this.complete ? ssfOf(this.qop!, this.cipher) : undefined;
+  }
+
+  /** Our maxbuf: the largest security-layer token we accept. */
+  get maxbuf(): number {
+    return this.maxbuf_;
+  }
+
+  /**
+   * The security layer for qop auth-int or auth-conf, once complete (undefined for
+   * auth). The same object on every call: its sequence numbers and cipher state are the session's.
+   */
+  get securityLayer(): SecurityLayer | undefined {
+    if (!this.complete || this.qop === 'auth') return undefined;
+    this.layer ??= new SecurityLayer({
+      qop: this.qop as 'auth-int' | 'auth-conf',
+      cipher: this.cipher,
+      ha1: this.result!.ha1,
+      side: 'server',
+      maxbuf: this.maxbuf_,
+      peerMaxbuf: this.result!.response.maxbuf,
+    });
+    return this.layer;
   }
 
   /** The client's maxbuf: the largest buffer we may send it. */
@@ -186,9 +231,10 @@ export class DigestMD5Server {
     return serialiseChallenge({
       realms: this.realms,
       nonce: this.nonce,
-      qopOptions: this.qops,
-      maxbuf: this.maxbuf,
+      qopOptions: this.offer.qops,
+      maxbuf: this.maxbuf_,
       utf8: this.opts.utf8,
+      ciphers: this.offer.qops.includes('auth-conf') ? this.offer.ciphers : [],
     });
   }
 
@@ -218,7 +264,8 @@ export class DigestMD5Server {
     };
     if (!constantTimeEqual(r.nonce, this.nonce!)) bad('the nonce is not the one this server issued');
     if (r.nc !== 1) bad(`nc must be 00000001 in a first response, got ${r.nc.toString(16).padStart(8, '0')}`);
-    if (!isQop(r.qop) || !this.qops.includes(r.qop)) bad(`qop "${r.qop}" was not offered`);
+    if (!isQop(r.qop) || !this.offer.qops.includes(r.qop)) bad(`qop "${r.qop}" was not offered`);
+    if (r.qop === 'auth-conf' && !serverAccepts(this.policy, r.qop, r.cipher)) bad(`cipher "${r.cipher}" was not offered`);
     if (r.utf8 && !this.opts.utf8) bad('charset=utf-8 was not offered');
     if (this.realms.length > 0 && !this.realms.includes(r.realm)) {
       bad(r.realmPresent ? `realm "${r.realm}" was not offered` : 'the response has no realm, but realms were offered');

@@ -1,7 +1,7 @@
 // Node crypto backend: the same primitives as portable.ts on node:crypto (OpenSSL),
 // several times faster for MD5. Selected by the `node` condition of `#crypto`.
-import { createHash, createHmac } from 'node:crypto';
-import type { CryptoBackend, HmacMd5 } from './types.js';
+import { createCipheriv, createDecipheriv, createHash, createHmac, type Cipher, type Decipher } from 'node:crypto';
+import type { CryptoBackend, HmacMd5, NativeCbc, NativeCbcFactory } from './types.js';
 import { randomBytes } from './random.js';
 
 export { randomBytes };
@@ -35,4 +35,36 @@ export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array 
   return plain(h.digest());
 }
 
-({ backend, md5, hmacMd5, hmacSha256, randomBytes }) satisfies CryptoBackend;
+/**
+ * OpenSSL's two-key 3DES and AES-128 in CBC mode. One Cipher object per direction for the
+ * whole session: update() without final() carries the CBC chain from message to message,
+ * exactly as RFC 2831 §2.4 chains it. Returns undefined where OpenSSL refuses the algorithm.
+ */
+export const nativeCbc: NativeCbcFactory = (algorithm, key, iv, direction) => {
+  let c: Cipher | Decipher;
+  try {
+    c = direction === 'encrypt' ? createCipheriv(algorithm, key, iv) : createDecipheriv(algorithm, key, iv);
+  } catch {
+    return undefined;
+  }
+  c.setAutoPadding(false);
+  let live = true;
+  const state: NativeCbc = {
+    process(input: Uint8Array, output?: Uint8Array): Uint8Array {
+      if (!live) throw new Error('cipher used after destroy()');
+      const out = c.update(input);
+      if (out.length !== input.length) throw new Error('native CBC returned a partial block');
+      if (output) {
+        output.set(out);
+        return output.subarray(0, out.length);
+      }
+      return plain(out);
+    },
+    destroy(): void {
+      live = false;
+    },
+  };
+  return state;
+};
+
+({ backend, md5, hmacMd5, hmacSha256, randomBytes, nativeCbc }) satisfies CryptoBackend;

@@ -3,7 +3,7 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { md5 as nobleMd5 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { CryptoBackend, HmacMd5 } from './types.js';
+import type { CryptoBackend, HmacMd5, NativeCbcFactory } from './types.js';
 import { randomBytes } from './random.js';
 
 export { randomBytes };
@@ -35,4 +35,7 @@ export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array 
   return h.digest();
 }
 
-({ backend, md5, hmacMd5, hmacSha256, randomBytes }) satisfies CryptoBackend;
+/** No platform ciphers here: the security layer uses its TypeScript ones. */
+export const nativeCbc: NativeCbcFactory | undefined = undefined;
+
+({ backend, md5, hmacMd5, hmacSha256, randomBytes, nativeCbc }) satisfies CryptoBackend;

@@ -7,6 +7,22 @@ export interface HmacMd5 {
   mac(...parts: Uint8Array[]): Uint8Array;
 }
 
+/** A CBC cipher from the platform, carrying its chain across calls (no padding). */
+export interface NativeCbc {
+  process(input: Uint8Array, output?: Uint8Array): Uint8Array;
+  destroy(): void;
+}
+
+export type NativeCbcAlgorithm = 'des-ede-cbc' | 'aes-128-cbc';
+
+/** Makes a platform CBC cipher, or returns undefined when the platform refuses the algorithm. */
+export type NativeCbcFactory = (
+  algorithm: NativeCbcAlgorithm,
+  key: Uint8Array,
+  iv: Uint8Array,
+  direction: 'encrypt' | 'decrypt',
+) => NativeCbc | undefined;
+
 export interface CryptoBackend {
   readonly backend: 'node' | 'portable';
   /** MD5 (RFC 1321) over the concatenation of `parts`. */
@@ -16,4 +32,6 @@ export interface CryptoBackend {
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
   /** Bytes from the platform CSPRNG. */
   randomBytes(n: number): Uint8Array;
+  /** Platform ciphers that beat the portable ones, or undefined where there are none. */
+  readonly nativeCbc: NativeCbcFactory | undefined;
 }

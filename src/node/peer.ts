@@ -10,6 +10,9 @@ import { MAX_MAXBUF, MIN_MAXBUF, QOPS, type Qop } from '../messages.js';
 import { DigestMD5Server } from '../server.js';
 import { intFlag, listFlag, parseArgs, stringFlag, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { LineReader } from './lines.js';
+import { CIPHER_NAMES } from '../layer/ciphers/index.js';
+import { splitFrames, wrapFramed } from '../layer/framing.js';
+import type { SecurityLayer } from '../layer/security-layer.js';
 
 export const PEER_USAGE = `usage: digest-md5 peer server|client [options]
 
@@ -18,7 +21,7 @@ Speaks the line protocol of shared/interop/README.md on stdin/stdout.
           --no-utf8  --nonce V (test only)
   client: --user U --password P  [--authzid Z]  [--realm R]  --cnonce V (test only)
   both:   --protocol imap (default)  --host localhost (default)  --qop auth[,auth-int,auth-conf]
-          --maxbuf N  --framed  -l|--send-last  --no-send-last  -i|--initial-response
+          --cipher 3des,rc4[,des,rc4-56,rc4-40] (named weak ciphers are enabled)  --maxbuf N  --framed  -l|--send-last  --no-send-last  -i|--initial-response
 Exit status: 0 after Q or end of input following a success, 1 after a failure, 2 for bad flags.`;
 
 const FLAGS: FlagSpec[] = [
@@ -28,6 +31,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'authzid', value: true },
   { name: 'realm', value: true },
   { name: 'qop', value: true },
+  { name: 'cipher', value: true },
   { name: 'maxbuf', value: true },
   { name: 'protocol', value: true },
   { name: 'host', value: true },
@@ -63,6 +67,7 @@ interface PeerOptions {
 interface Session {
   fields: string;
   qop: Qop;
+  layer: SecurityLayer | undefined;
 }
 
 function parsePeerArgs(argv: readonly string[]): PeerOptions | 'help' {
@@ -91,6 +96,7 @@ function parsePeerArgs(argv: readonly string[]): PeerOptions | 'help' {
     parseUsers(users);
   }
   listFlag(args, 'qop', QOPS);
+  listFlag(args, 'cipher', CIPHER_NAMES);
   const maxbuf = intFlag(args, 'maxbuf');
   if (maxbuf !== undefined && (maxbuf < MIN_MAXBUF || maxbuf > MAX_MAXBUF)) {
     throw new UsageError(`--maxbuf must be in ${MIN_MAXBUF}..${MAX_MAXBUF}`);
@@ -198,6 +204,7 @@ class Peer {
         },
       },
       qop: listFlag(a, 'qop', QOPS) ?? ['auth'],
+      ...cipherOption(a),
       maxbuf: intFlag(a, 'maxbuf') ?? 65536,
       utf8: !a.flags.has('no-utf8'),
       ...(a.flags.has('allow-any-authzid') ? { authorize: () => true } : {}),
@@ -226,19 +233,20 @@ class Peer {
       this.failure(e);
       return 'failed';
     }
-    const maxbuf = intFlag(a, 'maxbuf') ?? 65536;
+    const layer = server.securityLayer;
     const fields = [
       `authid=${server.username}`,
       `authzid=${server.authzid}`,
       `qop=${server.qop}`,
-      'cipher=-',
+      `cipher=${server.cipher ?? '-'}`,
+      `ssf=${server.ssf}`,
       `realm=${server.realm || '-'}`,
       `bound=${server.boundHost}`,
-      `maxbuf=${maxbuf}`,
+      `maxbuf=${server.maxbuf}`,
       `sendmaxbuf=${server.peerMaxbuf}`,
-      'rawsendsize=0',
+      `rawsendsize=${layer?.maxPlaintext ?? 0}`,
     ].map(noSpaces);
-    return { fields: fields.join(' '), qop: server.qop! };
+    return { fields: fields.join(' '), qop: server.qop!, layer };
   }
 
   private async clientHandshake(): Promise<Session | 'quit' | 'end' | 'failed'> {
@@ -254,6 +262,7 @@ class Peer {
         service: stringFlag(a, 'protocol') ?? 'imap',
         host: stringFlag(a, 'host') ?? 'localhost',
         qop: listFlag(a, 'qop', QOPS) ?? ['auth'],
+        ...cipherOption(a),
         maxbuf: intFlag(a, 'maxbuf') ?? 65536,
         ...(authzid !== undefined ? { authzid } : {}),
         ...(realm !== undefined ? { realm } : {}),
@@ -276,9 +285,16 @@ class Peer {
       this.failure(e);
       return 'failed';
     }
-    const maxbuf = intFlag(a, 'maxbuf') ?? 65536;
-    const fields = [`qop=${client.qop}`, 'cipher=-', `maxbuf=${maxbuf}`, `sendmaxbuf=${client.peerMaxbuf}`, 'rawsendsize=0'];
-    return { fields: fields.join(' '), qop: client.qop! };
+    const layer = client.securityLayer;
+    const fields = [
+      `qop=${client.qop}`,
+      `cipher=${client.cipher ?? '-'}`,
+      `ssf=${client.ssf}`,
+      `maxbuf=${client.maxbuf}`,
+      `sendmaxbuf=${client.peerMaxbuf}`,
+      `rawsendsize=${layer?.maxPlaintext ?? 0}`,
+    ];
+    return { fields: fields.join(' '), qop: client.qop!, layer };
   }
 
   /** After OK: P:, D:, W:, I, R, Q. Returns 'reauth' for R, 'quit' for Q or end of input. */
@@ -325,14 +341,41 @@ class Peer {
 
   // With qop=auth there is no security layer: framed, the bytes go on the wire unchanged.
   private encode(session: Session, plain: Uint8Array): Uint8Array {
-    if (session.qop === 'auth' && this.o.framed) return plain;
-    throw new DigestMD5Error('bad-state', 'no security layer was negotiated (qop=auth)');
+    const layer = session.layer;
+    if (!layer) {
+      if (this.o.framed) return plain;
+      throw new DigestMD5Error('bad-state', 'no security layer was negotiated (qop=auth)');
+    }
+    return this.o.framed ? wrapFramed(layer, plain) : layer.wrap(plain);
   }
 
   private decode(session: Session, wire: Uint8Array): Uint8Array {
-    if (session.qop === 'auth' && this.o.framed) return wire;
-    throw new DigestMD5Error('bad-state', 'no security layer was negotiated (qop=auth)');
+    const layer = session.layer;
+    if (!layer) {
+      if (this.o.framed) return wire;
+      throw new DigestMD5Error('bad-state', 'no security layer was negotiated (qop=auth)');
+    }
+    if (!this.o.framed) return layer.unwrap(wire);
+    // Every length field is checked before any token is unwrapped (no sequence number spent on a bad frame).
+    const tokens = splitFrames(wire, layer.maxbuf);
+    const parts = tokens.map((t, i) => {
+      try {
+        return layer.unwrap(t);
+      } catch (e) {
+        if (e instanceof DigestMD5Error && tokens.length > 1) {
+          throw new DigestMD5Error(e.code, `buffer ${i + 1} of ${tokens.length}: ${e.message}`);
+        }
+        throw e;
+      }
+    });
+    return Buffer.concat(parts);
   }
+}
+
+/** --cipher names the ciphers allowed, weak ones included when named. */
+function cipherOption(a: ParsedArgs): { ciphers?: (typeof CIPHER_NAMES)[number][] } {
+  const list = listFlag(a, 'cipher', CIPHER_NAMES);
+  return list ? { ciphers: list } : {};
 }
 
 function noSpaces(field: string): string {

@@ -1,0 +1,34 @@
+// Key derivation for the security layers, RFC 2831 §2.3 (integrity) and §2.4
+// (confidentiality): Kic, Kis, Kcc and Kcs from the session key H(A1).
+
+import { md5 } from '#crypto';
+import { ascii } from '../bytes.js';
+
+const KIC_MAGIC = ascii('Digest session key to client-to-server signing key magic constant');
+const KIS_MAGIC = ascii('Digest session key to server-to-client signing key magic constant');
+const KCC_MAGIC = ascii('Digest H(A1) to client-to-server sealing key magic constant');
+const KCS_MAGIC = ascii('Digest H(A1) to server-to-client sealing key magic constant');
+
+export interface IntegrityKeys {
+  /** Client-to-server integrity key: MD5(H(A1) ‖ magic). */
+  readonly kic: Uint8Array;
+  /** Server-to-client integrity key. */
+  readonly kis: Uint8Array;
+}
+
+export interface ConfidentialityKeys {
+  /** Client-to-server encryption key: MD5(H(A1)[0..n) ‖ magic). */
+  readonly kcc: Uint8Array;
+  /** Server-to-client encryption key. */
+  readonly kcs: Uint8Array;
+}
+
+export function deriveIntegrityKeys(ha1: Uint8Array): IntegrityKeys {
+  return { kic: md5(ha1, KIC_MAGIC), kis: md5(ha1, KIS_MAGIC) };
+}
+
+/** `n` is 16 for rc4, des, 3des (and aes), 7 for rc4-56 and 5 for rc4-40. */
+export function deriveConfidentialityKeys(ha1: Uint8Array, n: number): ConfidentialityKeys {
+  const part = ha1.subarray(0, n);
+  return { kcc: md5(part, KCC_MAGIC), kcs: md5(part, KCS_MAGIC) };
+}
