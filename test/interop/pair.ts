@@ -78,6 +78,8 @@ export interface Paired {
   client: LinePeer;
   serverOk: string;
   clientOk: string;
+  /** The handshake lines relayed, as "server: S: ..." / "client: C: ...". */
+  transcript: string[];
   close(): void;
 }
 
@@ -95,6 +97,7 @@ export async function pair(serverCmd: string, clientCmd: string, cwd: string, in
   };
   let serverOk: string | undefined;
   let clientOk: string | undefined;
+  const transcript: string[] = [];
   try {
     let turn: 'server' | 'client' = initialResponse ? 'client' : 'server';
     while (serverOk === undefined || clientOk === undefined) {
@@ -112,6 +115,7 @@ export async function pair(serverCmd: string, clientCmd: string, cwd: string, in
         if (line.startsWith('NO')) break;
         continue; // OK/NO is a side's last handshake line: the other side has the turn
       }
+      transcript.push(`${from.name}: ${line}`);
       to.send(line);
       turn = turn === 'server' ? 'client' : 'server';
     }
@@ -119,5 +123,5 @@ export async function pair(serverCmd: string, clientCmd: string, cwd: string, in
     close();
     throw e;
   }
-  return { server, client, serverOk: serverOk ?? 'NO (none)', clientOk: clientOk ?? 'NO (none)', close };
+  return { server, client, serverOk: serverOk ?? 'NO (none)', clientOk: clientOk ?? 'NO (none)', transcript, close };
 }
