@@ -240,7 +240,7 @@ describe('client and server exchange (qop=auth)', () => {
   describe('client checks', () => {
     it('refuses when no qop it accepts is offered', async () => {
       const c = makeClient({ qop: ['auth-int'] });
-      expectCode(() => c.step(enc('nonce="n",qop="auth",algorithm=md5-sess')), 'policy', /no acceptable qop/);
+      expectCode(() => c.step(enc('nonce="n",qop="auth",algorithm=md5-sess')), 'policy', /no acceptable protection/);
     });
     it('refuses a second challenge instead of rspauth', async () => {
       const c = makeClient();
@@ -257,7 +257,7 @@ describe('client and server exchange (qop=auth)', () => {
       expectCode(() => makeClient({ password: undefined, hashedSecret: new Uint8Array(3), realm: 'r' }), 'bad-option', /16 bytes/);
       expectCode(() => makeClient({ username: '' }), 'bad-option', /username/);
       expectCode(() => makeClient({ qop: ['auth', 'auth'] }), 'bad-option', /twice/);
-      expectCode(() => makeClient({ qop: ['none' as 'auth'] }), 'bad-option', /unknown qop/);
+      expectCode(() => makeClient({ qop: ['none' as 'auth'] }), 'bad-option', /unknown value/);
       expectCode(() => makeClient({ maxbuf: 16 }), 'bad-option', /maxbuf/);
       expectCode(() => makeClient({ host: 'a/b' }), 'bad-option', /"\/"/);
     });

@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import { chooseProtection, makePolicy, serverOffer, serverAccepts } from '../dist/negotiate.js';
+import { DigestMD5Client, DigestMD5Server } from '../dist/index.js';
+import { dec, enc, expectCode, expectCodeAsync } from './helpers/util.js';
+
+describe('negotiation of qop and cipher', () => {
+  it('defaults to auth only, and to the strong ciphers', () => {
+    const p = makePolicy({});
+    expect(p.qops).to.deep.equal(['auth']);
+    expect(p.ciphers).to.deep.equal(['3des', 'rc4']);
+  });
+
+  it('the client takes its first preference that the server offers', () => {
+    const p = makePolicy({ qop: ['auth-conf', 'auth-int', 'auth'] });
+    expect(chooseProtection(p, ['auth', 'auth-int', 'auth-conf'], ['des', 'rc4', '3des'])).to.deep.equal({ qop: 'auth-conf', cipher: '3des' });
+    expect(chooseProtection(p, ['auth', 'auth-int', 'auth-conf'], ['des', 'rc4'])).to.deep.equal({ qop: 'auth-conf', cipher: 'rc4' });
+    expect(chooseProtection(p, ['auth', 'auth-int', 'auth-conf'], ['des', 'rc4-40'])).to.deep.equal({ qop: 'auth-int', cipher: undefined });
+    expect(chooseProtection(p, ['auth'], [])).to.deep.equal({ qop: 'auth', cipher: undefined });
+  });
+
+  it('weak ciphers only when named', () => {
+    const p = makePolicy({ qop: ['auth-conf'], ciphers: ['rc4-40', 'des'] });
+    expect(chooseProtection(p, ['auth-conf'], ['3des', 'des', 'rc4-40'])).to.deep.equal({ qop: 'auth-conf', cipher: 'rc4-40' });
+    expectCode(() => chooseProtection(makePolicy({ qop: ['auth-conf'] }), ['auth-conf'], ['des', 'rc4-56', 'rc4-40']), 'policy', /no acceptable protection/);
+  });
+
+  it('a client that requires a layer refuses a server that offers none', () => {
+    expectCode(() => chooseProtection(makePolicy({ qop: ['auth-conf', 'auth-int'] }), ['auth'], []), 'policy', /offers auth, we accept auth-conf\/3des,auth-conf\/rc4,auth-int/);
+    expectCode(() => chooseProtection(makePolicy({ qop: ['auth-conf', 'auth-int', 'auth'], minSsf: 56 }), ['auth', 'auth-int'], []), 'policy');
+  });
+
+  it('minSsf and maxSsf bound the choice', () => {
+    const p = makePolicy({ qop: ['auth-conf', 'auth-int', 'auth'], ciphers: ['rc4', '3des', 'des'], minSsf: 1, maxSsf: 112 });
+    expect(chooseProtection(p, ['auth', 'auth-int', 'auth-conf'], ['rc4', '3des', 'des'])).to.deep.equal({ qop: 'auth-conf', cipher: '3des' });
+    expectCode(() => makePolicy({ minSsf: 1 }), 'bad-option', /minSsf/);
+    expectCode(() => makePolicy({ minSsf: 5, maxSsf: 2 }), 'bad-option', /minSsf/);
+    expectCode(() => makePolicy({ ciphers: ['aes-9' as 'rc4'] }), 'bad-option', /unknown value/);
+  });
+
+  it('the server offers only what its policy allows and accepts only that', () => {
+    const p = makePolicy({ qop: ['auth-conf', 'auth'], ciphers: ['rc4', 'des'], minSsf: 0 });
+    expect(serverOffer(p)).to.deep.equal({ qops: ['auth-conf', 'auth'], ciphers: ['rc4', 'des'] });
+    expect(serverAccepts(p, 'auth-conf', 'des')).to.equal(true);
+    expect(serverAccepts(p, 'auth-conf', '3des')).to.equal(false);
+    const strict = makePolicy({ qop: ['auth-conf', 'auth-int', 'auth'], minSsf: 100 });
+    expect(serverOffer(strict)).to.deep.equal({ qops: ['auth-conf'], ciphers: ['3des', 'rc4'] });
+  });
+
+  it('end to end: the challenge carries cipher-opts only with auth-conf, and the server refuses a cipher it did not offer', async () => {
+    const creds = { lookup: () => ({ password: 'p' }) };
+    const s = new DigestMD5Server({ service: 'imap', hosts: 'h', credentials: creds, qop: ['auth-conf', 'auth'], ciphers: ['rc4'] });
+    const ch = dec(await s.step());
+    expect(ch).to.include('qop="auth-conf,auth"');
+    expect(ch).to.include('cipher="rc4"');
+    const c = new DigestMD5Client({ username: 'u', password: 'p', service: 'imap', host: 'h', qop: ['auth-conf'], ciphers: ['rc4'] });
+    const r = dec(c.step(enc(ch)));
+    expect(r).to.include('qop=auth-conf');
+    expect(r).to.include('cipher=rc4');
+    await expectCodeAsync(() => s.step(enc(r.replace('cipher=rc4', 'cipher=3des'))), 'invalid-response', /cipher "3des" was not offered/);
+    const s2 = new DigestMD5Server({ service: 'imap', hosts: 'h', credentials: creds, qop: ['auth'] });
+    expect(dec(await s2.step())).to.not.include('cipher=');
+  });
+
+  it('exposes the layer only for auth-int and auth-conf, the same object each time', async () => {
+    const creds = { lookup: () => ({ password: 'p' }) };
+    for (const qop of ['auth', 'auth-int', 'auth-conf'] as const) {
+      const s = new DigestMD5Server({ service: 'imap', hosts: 'h', credentials: creds, qop: [qop] });
+      const c = new DigestMD5Client({ username: 'u', password: 'p', service: 'imap', host: 'h', qop: [qop] });
+      expect(c.securityLayer).to.equal(undefined);
+      c.step(await s.step(c.step(await s.step())));
+      expect(c.qop).to.equal(qop);
+      if (qop === 'auth') {
+        expect(c.securityLayer).to.equal(undefined);
+        expect(s.securityLayer).to.equal(undefined);
+        expect(c.ssf).to.equal(0);
+      } else {
+        expect(c.securityLayer).to.equal(c.securityLayer);
+        expect(Array.from(s.securityLayer!.unwrap(c.securityLayer!.wrap(Uint8Array.of(1, 2))))).to.deep.equal([1, 2]);
+        expect(c.cipher).to.equal(qop === 'auth-conf' ? '3des' : undefined);
+        expect(s.ssf).to.equal(qop === 'auth-conf' ? 112 : 1);
+      }
+    }
+  });
+});
