@@ -43,7 +43,7 @@ export interface DigestMD5ClientOptions {
    * leave "auth" out to refuse a server that offers no layer.
    */
   qop?: readonly Qop[];
-  /** Acceptable ciphers for auth-conf, in preference order. Default: 3des, rc4. des, rc4-56 and rc4-40 only when named. */
+  /** Acceptable ciphers for auth-conf, in preference order. Default: aes (when offered), 3des, rc4. des, rc4-56 and rc4-40 only when named. */
   ciphers?: readonly CipherName[];
   /** Refuse weaker protection: 0 auth, 1 auth-int, else the cipher's strength (rc4-40 40, des and rc4-56 56, 3des 112, rc4 128). */
   minSsf?: number;
@@ -182,7 +182,7 @@ export class DigestMD5Client {
   private respond(input: Uint8Array): Uint8Array {
     if (!(input instanceof Uint8Array)) throw new DigestMD5Error('malformed', 'the challenge must be bytes');
     const c = parseChallenge(input);
-    const { qop, cipher } = chooseProtection(this.policy, c.qopOptions, c.ciphers);
+    const { qop, cipher } = chooseProtection(this.policy, c.qopOptions, c.ciphers, [c.maxbuf, this.maxbuf_]);
     const realm = this.opts.realm ?? (c.realms.length > 0 ? (this.opts.chooseRealm?.(c.realms) ?? c.realms[0]!) : '');
     if (typeof realm !== 'string') throw new DigestMD5Error('bad-option', 'chooseRealm must return a string');
 

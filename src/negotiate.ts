@@ -55,7 +55,7 @@ export function checkQopList(list: readonly string[], what: string): Qop[] {
   return checkList(list, what, isQop, QOPS);
 }
 
-/** Builds and checks a policy from application options. Defaults: qop auth; ciphers 3des, rc4. */
+/** Builds and checks a policy from application options. Defaults: qop auth; ciphers aes, 3des, rc4. */
 export function makePolicy(o: PolicyOptions): ProtectionPolicy {
   const qops = checkQopList(o.qop ?? ['auth'], 'qop');
   const ciphers = o.ciphers === undefined ? [...DEFAULT_CIPHERS] : checkList(o.ciphers, 'ciphers', isCipherName, DEFAULT_CIPHERS);
@@ -83,23 +83,35 @@ function allowed(p: ProtectionPolicy): Protection[] {
   return out;
 }
 
-/** What a server offers under its policy: qop-options and cipher-opts. */
-export function serverOffer(p: ProtectionPolicy): { qops: Qop[]; ciphers: CipherName[] } {
-  const a = allowed(p);
+/** What a server with maxbuf `ourMaxbuf` offers under its policy: qop-options and cipher-opts. */
+export function serverOffer(p: ProtectionPolicy, ourMaxbuf: number): { qops: Qop[]; ciphers: CipherName[] } {
+  const a = allowed(p).filter((x) => fitsMaxbuf(x, ourMaxbuf));
   const qops = p.qops.filter((q) => a.some((x) => x.qop === q));
   const ciphers = p.ciphers.filter((c) => a.some((x) => x.cipher === c));
   return { qops, ciphers };
 }
 
-/** Whether the server's policy accepts what a response chose. */
-export function serverAccepts(p: ProtectionPolicy, qop: Qop, cipher: string | undefined): boolean {
-  return allowed(p).some((x) => x.qop === qop && (qop !== 'auth-conf' || x.cipher === cipher));
+/** A cipher needs the receiver's maxbuf to hold at least one message (AES: 32). */
+function fitsMaxbuf(x: Protection, maxbuf: number): boolean {
+  return x.cipher === undefined || maxbuf >= cipherSpec(x.cipher).minMaxbuf;
 }
 
-/** The client's choice: the first of its preferences that the server offers. */
-export function chooseProtection(p: ProtectionPolicy, offeredQops: readonly string[], offeredCiphers: readonly string[]): Protection {
+/** Whether the server's policy accepts what a response chose (both maxbufs must fit the cipher). */
+export function serverAccepts(p: ProtectionPolicy, qop: Qop, cipher: string | undefined, maxbufs: readonly number[]): boolean {
+  return allowed(p).some(
+    (x) => x.qop === qop && (qop !== 'auth-conf' || x.cipher === cipher) && maxbufs.every((m) => fitsMaxbuf(x, m)),
+  );
+}
+
+/** The client's choice: the first of its preferences that the server offers and both maxbufs fit. */
+export function chooseProtection(
+  p: ProtectionPolicy,
+  offeredQops: readonly string[],
+  offeredCiphers: readonly string[],
+  maxbufs: readonly number[] = [],
+): Protection {
   for (const x of allowed(p)) {
-    if (!offeredQops.includes(x.qop)) continue;
+    if (!offeredQops.includes(x.qop) || !maxbufs.every((m) => fitsMaxbuf(x, m))) continue;
     if (x.qop === 'auth-conf' && !offeredCiphers.includes(x.cipher!)) continue;
     return x;
   }

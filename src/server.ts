@@ -42,7 +42,7 @@ export interface DigestMD5ServerOptions {
    * "auth-conf" only when the application will wrap its traffic with `securityLayer`.
    */
   qop?: readonly Qop[];
-  /** Ciphers to offer with auth-conf. Default: 3des, rc4. des, rc4-56 and rc4-40 only when named. */
+  /** Ciphers to offer with auth-conf. Default: aes, 3des, rc4. des, rc4-56 and rc4-40 only when named. */
   ciphers?: readonly CipherName[];
   /** Refuse weaker protection: 0 auth, 1 auth-int, else the cipher's strength. */
   minSsf?: number;
@@ -97,11 +97,11 @@ export class DigestMD5Server {
     }
     this.realms = o.realms ? [...o.realms] : [hostList[0]!];
     this.policy = makePolicy(o);
-    this.offer = serverOffer(this.policy);
     this.maxbuf_ = o.maxbuf ?? DEFAULT_MAXBUF;
     if (!Number.isInteger(this.maxbuf_) || this.maxbuf_ < MIN_MAXBUF || this.maxbuf_ > MAX_MAXBUF) {
       throw new DigestMD5Error('bad-option', `maxbuf must be an integer in ${MIN_MAXBUF}..${MAX_MAXBUF}`);
     }
+    this.offer = serverOffer(this.policy, this.maxbuf_);
     if (o.verifier === undefined && o.credentials === undefined) {
       throw new DigestMD5Error('bad-option', 'either credentials or verifier must be given');
     }
@@ -265,7 +265,9 @@ export class DigestMD5Server {
     if (!constantTimeEqual(r.nonce, this.nonce!)) bad('the nonce is not the one this server issued');
     if (r.nc !== 1) bad(`nc must be 00000001 in a first response, got ${r.nc.toString(16).padStart(8, '0')}`);
     if (!isQop(r.qop) || !this.offer.qops.includes(r.qop)) bad(`qop "${r.qop}" was not offered`);
-    if (r.qop === 'auth-conf' && !serverAccepts(this.policy, r.qop, r.cipher)) bad(`cipher "${r.cipher}" was not offered`);
+    if (r.qop === 'auth-conf' && !serverAccepts(this.policy, r.qop, r.cipher, [r.maxbuf, this.maxbuf_])) {
+      bad(`cipher "${r.cipher}" was not offered, or does not fit maxbuf ${r.maxbuf}`);
+    }
     if (r.utf8 && !this.opts.utf8) bad('charset=utf-8 was not offered');
     if (this.realms.length > 0 && !this.realms.includes(r.realm)) {
       bad(r.realmPresent ? `realm "${r.realm}" was not offered` : 'the response has no realm, but realms were offered');

@@ -7,7 +7,7 @@ describe('negotiation of qop and cipher', () => {
   it('defaults to auth only, and to the strong ciphers', () => {
     const p = makePolicy({});
     expect(p.qops).to.deep.equal(['auth']);
-    expect(p.ciphers).to.deep.equal(['3des', 'rc4']);
+    expect(p.ciphers).to.deep.equal(['aes', '3des', 'rc4']);
   });
 
   it('the client takes its first preference that the server offers', () => {
@@ -25,7 +25,7 @@ describe('negotiation of qop and cipher', () => {
   });
 
   it('a client that requires a layer refuses a server that offers none', () => {
-    expectCode(() => chooseProtection(makePolicy({ qop: ['auth-conf', 'auth-int'] }), ['auth'], []), 'policy', /offers auth, we accept auth-conf\/3des,auth-conf\/rc4,auth-int/);
+    expectCode(() => chooseProtection(makePolicy({ qop: ['auth-conf', 'auth-int'] }), ['auth'], []), 'policy', /offers auth, we accept auth-conf\/aes,auth-conf\/3des,auth-conf\/rc4,auth-int/);
     expectCode(() => chooseProtection(makePolicy({ qop: ['auth-conf', 'auth-int', 'auth'], minSsf: 56 }), ['auth', 'auth-int'], []), 'policy');
   });
 
@@ -39,11 +39,22 @@ describe('negotiation of qop and cipher', () => {
 
   it('the server offers only what its policy allows and accepts only that', () => {
     const p = makePolicy({ qop: ['auth-conf', 'auth'], ciphers: ['rc4', 'des'], minSsf: 0 });
-    expect(serverOffer(p)).to.deep.equal({ qops: ['auth-conf', 'auth'], ciphers: ['rc4', 'des'] });
-    expect(serverAccepts(p, 'auth-conf', 'des')).to.equal(true);
-    expect(serverAccepts(p, 'auth-conf', '3des')).to.equal(false);
+    expect(serverOffer(p, 65536)).to.deep.equal({ qops: ['auth-conf', 'auth'], ciphers: ['rc4', 'des'] });
+    expect(serverAccepts(p, 'auth-conf', 'des', [65536])).to.equal(true);
+    expect(serverAccepts(p, 'auth-conf', '3des', [65536])).to.equal(false);
     const strict = makePolicy({ qop: ['auth-conf', 'auth-int', 'auth'], minSsf: 100 });
-    expect(serverOffer(strict)).to.deep.equal({ qops: ['auth-conf'], ciphers: ['3des', 'rc4'] });
+    expect(serverOffer(strict, 65536)).to.deep.equal({ qops: ['auth-conf'], ciphers: ['aes', '3des', 'rc4'] });
+  });
+
+  it('aes (draft-melnikov-sasl-digest-aes) is preferred when offered, and needs maxbuf >= 32 both ways', () => {
+    const p = makePolicy({ qop: ['auth-conf'] });
+    expect(chooseProtection(p, ['auth-conf'], ['3des', 'rc4', 'aes'], [65536, 65536]).cipher).to.equal('aes');
+    expect(chooseProtection(p, ['auth-conf'], ['3des', 'rc4'], [65536, 65536]).cipher).to.equal('3des');
+    expect(chooseProtection(p, ['auth-conf'], ['aes', '3des'], [31, 65536]).cipher).to.equal('3des');
+    expect(chooseProtection(p, ['auth-conf'], ['aes', '3des'], [65536, 31]).cipher).to.equal('3des');
+    expect(serverOffer(p, 31).ciphers).to.deep.equal(['3des', 'rc4']);
+    expect(serverAccepts(p, 'auth-conf', 'aes', [31, 65536])).to.equal(false);
+    expect(serverAccepts(p, 'auth-conf', 'aes', [32, 32])).to.equal(true);
   });
 
   it('end to end: the challenge carries cipher-opts only with auth-conf, and the server refuses a cipher it did not offer', async () => {
@@ -76,8 +87,8 @@ describe('negotiation of qop and cipher', () => {
       } else {
         expect(c.securityLayer).to.equal(c.securityLayer);
         expect(Array.from(s.securityLayer!.unwrap(c.securityLayer!.wrap(Uint8Array.of(1, 2))))).to.deep.equal([1, 2]);
-        expect(c.cipher).to.equal(qop === 'auth-conf' ? '3des' : undefined);
-        expect(s.ssf).to.equal(qop === 'auth-conf' ? 112 : 1);
+        expect(c.cipher).to.equal(qop === 'auth-conf' ? 'aes' : undefined);
+        expect(s.ssf).to.equal(qop === 'auth-conf' ? 128 : 1);
       }
     }
   });

@@ -18,6 +18,25 @@ function run(args: string[], input: string[]): { lines: string[]; status: number
   return { lines: r.stdout.split('\n').filter((l) => l.length > 0), status: r.status, stderr: r.stderr };
 }
 
+/** Reads a child's stdout line by line. */
+function lineReader(p: ReturnType<typeof spawn>): () => Promise<string> {
+  let buf = '';
+  const waiting: ((l: string) => void)[] = [];
+  const queue: string[] = [];
+  p.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const w = waiting.shift();
+      if (w) w(line);
+      else queue.push(line);
+    }
+  });
+  return () => new Promise<string>((r) => (queue.length ? r(queue.shift()!) : waiting.push(r)));
+}
+
 describe('digest-md5 peer', () => {
   it('client replays RFC 2831 §4 with --cnonce and accepts its rspauth', () => {
     const { lines, status } = run(['client', '--user', 'chris', '--password', 'secret', '--host', 'elwood.innosoft.com', '--cnonce', 'OA6MHXh6VqTrRk'], [
@@ -100,28 +119,38 @@ describe('digest-md5 peer', () => {
     }
   });
 
+  it('pairs our client with our server: aes by default with auth-conf, framed data both ways', async () => {
+    const server = spawn('node', [CLI, 'peer', 'server', '--users', 'chris:secret', '--qop', 'auth-conf', '--framed', '--maxbuf', '1000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const client = spawn('node', [CLI, 'peer', 'client', '--user', 'chris', '--password', 'secret', '--qop', 'auth-conf', '--framed'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const killer = setTimeout(() => (server.kill(), client.kill()), 15000);
+    const [fromS, fromC] = [lineReader(server), lineReader(client)];
+    const toS = (l: string) => server.stdin!.write(l + '\n');
+    const toC = (l: string) => client.stdin!.write(l + '\n');
+    toC(await fromS());
+    toS(await fromC());
+    toC(await fromS());
+    toS(await fromC());
+    expect(await fromC()).to.match(/^OK qop=auth-conf cipher=aes ssf=128 /);
+    expect(await fromS()).to.match(/^OK authid=chris authzid=chris qop=auth-conf cipher=aes /);
+    const msg = Buffer.alloc(5000, 7).toString('base64'); // over the server's maxbuf: several buffers
+    toC(`P: ${msg}`);
+    const w = await fromC();
+    toS(`D: ${w.slice(3)}`);
+    expect(await fromS()).to.equal(`U: ${msg}`);
+    toS(`P: ${msg}`);
+    toC(`D: ${(await fromS()).slice(3)}`);
+    expect(await fromC()).to.equal(`U: ${msg}`);
+    toS('Q');
+    toC('Q');
+    await Promise.all([new Promise((r) => server.on('exit', r)), new Promise((r) => client.on('exit', r))]);
+    clearTimeout(killer);
+  });
+
   it('pairs our client with our server, -i included', async () => {
     const server = spawn('node', [CLI, 'peer', 'server', '--users', 'ωuser:Ωmega', '--realm', 'example.org', '-i'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const client = spawn('node', [CLI, 'peer', 'client', '--user', 'ωuser', '--password', 'Ωmega', '-i'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const reader = (p: typeof server) => {
-      let buf = '';
-      const waiting: ((l: string) => void)[] = [];
-      const queue: string[] = [];
-      p.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString('utf8');
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          const w = waiting.shift();
-          if (w) w(line);
-          else queue.push(line);
-        }
-      });
-      return () => new Promise<string>((r) => (queue.length ? r(queue.shift()!) : waiting.push(r)));
-    };
-    const fromS = reader(server);
-    const fromC = reader(client);
+    const fromS = lineReader(server);
+    const fromC = lineReader(client);
     const toS = (l: string) => server.stdin!.write(l + '\n');
     const toC = (l: string) => client.stdin!.write(l + '\n');
     const killer = setTimeout(() => (server.kill(), client.kill()), 15000);

@@ -9,6 +9,7 @@ import { expectCode } from './helpers/util.js';
 const HA1 = new Uint8Array(Buffer.from('00112233445566778899aabbccddeeff', 'hex'));
 const SPECS: [LayerQop, CipherName | undefined][] = [
   ['auth-int', undefined],
+  ['auth-conf', 'aes'],
   ['auth-conf', '3des'],
   ['auth-conf', 'des'],
   ['auth-conf', 'rc4'],
@@ -57,7 +58,7 @@ describe('security layer', () => {
 
       it('pads block ciphers to whole blocks and never lets a token exceed the peer maxbuf', () => {
         const bs = cipher ? cipherSpec(cipher).blockSize : 1;
-        for (const peerMax of [17, 26, 27, 40, 100, 1000, 65536]) {
+        for (const peerMax of [17, 26, 27, 31, 32, 40, 100, 1000, 65536]) {
           const { client } = layers(qop, cipher, { serverMaxbuf: peerMax });
           const max = client.maxPlaintext;
           if (max > 0) {

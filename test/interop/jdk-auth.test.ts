@@ -1,6 +1,6 @@
 // qop=auth against the JDK's DIGEST-MD5 (com.sun.security.sasl.digest), both directions.
 import { expect } from 'chai';
-import { java, okFields, ours, relay, requireInterop, shellQuote } from './relay.js';
+import { java, okFields, ours, relay, requireInterop, shellQuote, BACKEND } from './relay.js';
 
 const NAMES: [string, string][] = [
   ['chris', 'secret'],
@@ -10,7 +10,7 @@ const NAMES: [string, string][] = [
 const USERS = shellQuote(NAMES.map(([u, p]) => `${u}:${p}`).join(','));
 const q = shellQuote;
 
-describe('interop with the JDK: qop=auth', function () {
+describe(`interop with the JDK: qop=auth (our crypto backend: ${BACKEND})`, function () {
   before(requireInterop);
 
   describe('our client -> JDK server', () => {

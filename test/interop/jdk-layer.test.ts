@@ -2,7 +2,7 @@
 // cipher, both directions, bare tokens and RFC 4422 framed buffers.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { INTEROP, java, ours, requireInterop, okFields } from './relay.js';
+import { INTEROP, java, ours, requireInterop, okFields, BACKEND } from './relay.js';
 import { pair, type Paired } from './pair.js';
 
 const SPECS: [string, string | undefined][] = [
@@ -55,7 +55,7 @@ async function transfer(from: Paired['server'], to: Paired['server'], msg: Uint8
   expect(Buffer.from(u.slice(3), 'base64').equals(Buffer.from(msg)), `${msg.length} bytes round trip`).to.equal(true);
 }
 
-describe('interop with the JDK: security layers', function () {
+describe(`interop with the JDK: security layers (our crypto backend: ${BACKEND})`, function () {
   this.timeout(120000);
   before(requireInterop);
 
@@ -118,6 +118,20 @@ describe('interop with the JDK: security layers', function () {
       }
     }
   }
+
+  it('a server that offers aes among its ciphers does not disturb the JDK client', async () => {
+    const p = await pair(ours('server', "--users 'chris:secret' --qop auth-conf --cipher aes,3des,rc4"), java('client', '--user chris --password secret --qop auth-conf --no-send-last'), INTEROP);
+    try {
+      expect(p.serverOk, p.client.stderr).to.match(/^OK /);
+      expect(p.clientOk).to.match(/^OK /);
+      expect(okFields(p.serverOk).cipher).to.equal('3des'); // the JDK's first choice among what it knows
+      expect(Buffer.from(p.transcript[0]!.split(': ').pop()!, 'base64').toString()).to.include('cipher="aes,3des,rc4"');
+      await transfer(p.client, p.server, randomBytes(100));
+      await transfer(p.server, p.client, randomBytes(100));
+    } finally {
+      p.close();
+    }
+  });
 
   describe('framed buffers larger than the peer maxbuf', () => {
     for (const [qop, cipher] of [['auth-int', undefined], ['auth-conf', '3des'], ['auth-conf', 'rc4']] as const) {

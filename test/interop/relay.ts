@@ -13,11 +13,23 @@ export function requireInterop(): void {
   if (!existsSync(resolve(INTEROP, 'relay.py'))) {
     throw new Error(`shared/interop not found at ${INTEROP}: clone the project beside shared/ or set DIGEST_MD5_INTEROP`);
   }
+  const b = oursBackend();
+  if (b !== BACKEND) throw new Error(`our peer runs on the ${b} crypto backend, expected ${BACKEND}`);
 }
+
+/** The crypto backend our peer runs on in this suite: DIGEST_MD5_BACKEND=portable selects @noble. */
+export const BACKEND = process.env.DIGEST_MD5_BACKEND === 'portable' ? 'portable' : 'node';
+const NODE = BACKEND === 'portable' ? 'node --conditions=portable' : 'node';
 
 /** Our peer as a shell command line. */
 export function ours(role: 'server' | 'client', args: string): string {
-  return `node ${shellQuote(resolve(REPO, 'dist/cli.js'))} peer ${role} ${args}`;
+  return `${NODE} ${shellQuote(resolve(REPO, 'dist/cli.js'))} peer ${role} ${args}`;
+}
+
+/** What `digest-md5 version` says of the backend, run as `ours` runs. */
+export function oursBackend(): string {
+  const r = spawnSync('/bin/sh', ['-c', `${NODE} ${shellQuote(resolve(REPO, 'dist/cli.js'))} version`], { encoding: 'utf8' });
+  return /crypto backend: (\w+)/.exec(r.stdout)?.[1] ?? `unknown (${r.stdout}${r.stderr})`;
 }
 
 export function java(role: 'server' | 'client', args: string): string {

@@ -1,13 +1,14 @@
 // The cipher-opts of RFC 2831 §2.1.1 (and "aes" of draft-melnikov-sasl-digest-aes):
 // each cipher's strength, key length n, block size and how it is keyed from Kc.
 
-import { nativeCbc } from '#crypto';
+import { md5, nativeCbc } from '#crypto';
+import { AesCbc, aesIv } from './aes.js';
 import { DigestMD5Error } from '../../errors.js';
 import { DesCbc, TripleDesCbc, desKeyWithParity } from './des.js';
 import { RC4 } from './rc4.js';
 import type { CipherDirection, CipherState } from './types.js';
 
-export type CipherName = '3des' | 'des' | 'rc4' | 'rc4-56' | 'rc4-40';
+export type CipherName = 'aes' | '3des' | 'des' | 'rc4' | 'rc4-56' | 'rc4-40';
 
 export interface CipherSpec {
   readonly name: CipherName;
@@ -19,13 +20,15 @@ export interface CipherSpec {
   readonly blockSize: number;
   /** Off unless the application names it (too weak to be a default). */
   readonly weak: boolean;
+  /** The smallest peer maxbuf that leaves room for data (RFC 2831bis: 32 for AES). */
+  readonly minMaxbuf: number;
   /** Keys the cipher from Kc (16 bytes) for one direction. */
   create(kc: Uint8Array, direction: CipherDirection): CipherState;
 }
 
 function rc4(name: CipherName, ssf: number, n: number): CipherSpec {
   // RFC 2831 §2.4: RC4 is keyed with all 16 bytes of Kc, whatever n was (the JDK and Cyrus agree).
-  return { name, ssf, n, blockSize: 1, weak: name !== 'rc4', create: (kc) => new RC4(kc) };
+  return { name, ssf, n, blockSize: 1, weak: name !== 'rc4', minMaxbuf: 17, create: (kc) => new RC4(kc) };
 }
 
 /** IV = Kc[8..16) for des and 3des (RFC 2831 §2.4; as the JDK and Cyrus key it). */
@@ -35,11 +38,29 @@ function desIv(kc: Uint8Array): Uint8Array {
 
 const SPECS: readonly CipherSpec[] = [
   {
+    // draft-melnikov-sasl-digest-aes-00: AES-128-CBC, key = Kc, IV = MD5(Kc ‖ "aes-128"),
+    // CBC chained across messages as for des/3des. Only this implementation speaks it:
+    // others ignore the unknown token in cipher-opts (see docs/aes-cipher.md).
+    name: 'aes',
+    ssf: 128,
+    n: 16,
+    blockSize: 16,
+    weak: false,
+    minMaxbuf: 32,
+    create(kc, direction) {
+      const iv = aesIv(kc, md5);
+      const state = nativeCbc?.('aes-128-cbc', kc, iv, direction) ?? new AesCbc(kc, iv, direction);
+      iv.fill(0);
+      return state;
+    },
+  },
+  {
     name: '3des',
     ssf: 112,
     n: 16,
     blockSize: 8,
     weak: false,
+    minMaxbuf: 17,
     create(kc, direction) {
       // Two-key EDE: K1 = Kc[0..7), K2 = Kc[7..14), K3 = K1, each spread to 8 bytes.
       const k1 = desKeyWithParity(kc.subarray(0, 7));
@@ -63,6 +84,7 @@ const SPECS: readonly CipherSpec[] = [
     n: 16,
     blockSize: 8,
     weak: true,
+    minMaxbuf: 17,
     create(kc, direction) {
       const k = desKeyWithParity(kc.subarray(0, 7));
       const state = new DesCbc(k, desIv(kc), direction);
