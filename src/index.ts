@@ -30,4 +30,8 @@ export {
   type Qop,
 } from './messages.js';
 export { parseDirectives, type Directive } from './directives.js';
+export { SecurityLayer, type LayerQop, type SecurityLayerParams } from './layer/security-layer.js';
+export { frame, splitFrames, wrapFramed, FrameDecoder } from './layer/framing.js';
+export { CIPHER_NAMES, DEFAULT_CIPHERS, type CipherName } from './layer/ciphers/index.js';
+export { ssfOf } from './negotiate.js';
 export { backend as cryptoBackend } from '#crypto';
