@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { AesCbc, aesIv } from '../dist/layer/ciphers/aes.js';
 import { md5 as portableMd5 } from '../dist/crypto/portable.js';
-import { DigestMD5Error } from '../dist/errors.js';
+import { hex, inPieces, prng, splits, toHex } from './helpers/ciphers.js';
+import { expectCode } from './helpers/util.js';
 
 // ---------------------------------------------------------------------------------------------
 // Vector file and helpers.
@@ -29,65 +30,6 @@ interface AesFile {
 const aesFile = JSON.parse(
   readFileSync(new URL('../vectors/ciphers/aes-cbc.json', import.meta.url), 'utf8'),
 ) as AesFile;
-
-function hex(text: string): Uint8Array {
-  const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** A seeded generator (mulberry32), so that every "random" case is the same on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    int: (n: number): number => Math.floor(next() * n),
-    bytes: (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)),
-  };
-}
-
-/** Cuts `length` into random pieces (zero-length ones included), each a multiple of `unit`. */
-function splits(rand: ReturnType<typeof prng>, length: number, unit: number): number[] {
-  const cuts: number[] = [];
-  let at = 0;
-  while (at < length) {
-    const n = Math.min(length - at, unit * rand.int(Math.max(1, (length - at) / unit) + 1));
-    cuts.push(n);
-    at += n;
-  }
-  return cuts;
-}
-
-/** Feeds `data` through `process` in the given pieces, into one output array. */
-function inPieces(c: { process(i: Uint8Array, o?: Uint8Array): Uint8Array }, data: Uint8Array, pieces: number[]) {
-  const out = new Uint8Array(data.length);
-  let at = 0;
-  for (const n of pieces) {
-    c.process(data.subarray(at, at + n), out.subarray(at, at + n));
-    at += n;
-  }
-  return out;
-}
-
-function expectError(fn: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'an error was thrown').to.be.instanceOf(DigestMD5Error);
-  expect((caught as DigestMD5Error).code).to.equal(code);
-}
 
 const nodeMd5 = (...parts: Uint8Array[]): Uint8Array => {
   const h = createHash('md5');
@@ -215,21 +157,21 @@ describe('AES-128-CBC', () => {
   it('checks its inputs at the boundary', () => {
     const k16 = new Uint8Array(16);
     for (const n of [0, 8, 15, 17, 24, 32]) {
-      expectError(() => new AesCbc(new Uint8Array(n), k16, 'encrypt'), 'bad-option');
-      expectError(() => new AesCbc(k16, new Uint8Array(n), 'decrypt'), 'bad-option');
+      expectCode(() => new AesCbc(new Uint8Array(n), k16, 'encrypt'), 'bad-option');
+      expectCode(() => new AesCbc(k16, new Uint8Array(n), 'decrypt'), 'bad-option');
     }
-    expectError(() => new AesCbc(k16, k16, 'sideways' as 'encrypt'), 'bad-option');
-    expectError(() => new AesCbc('0123456789abcdef' as unknown as Uint8Array, k16, 'encrypt'), 'bad-option');
-    expectError(() => new AesCbc(k16, Array.from(k16) as unknown as Uint8Array, 'encrypt'), 'bad-option');
+    expectCode(() => new AesCbc(k16, k16, 'sideways' as 'encrypt'), 'bad-option');
+    expectCode(() => new AesCbc('0123456789abcdef' as unknown as Uint8Array, k16, 'encrypt'), 'bad-option');
+    expectCode(() => new AesCbc(k16, Array.from(k16) as unknown as Uint8Array, 'encrypt'), 'bad-option');
     for (const direction of ['encrypt', 'decrypt'] as const) {
       const aes = new AesCbc(k16, k16, direction);
-      for (const n of [1, 8, 15, 17, 24, 33]) expectError(() => aes.process(new Uint8Array(n)), 'malformed');
-      expectError(() => aes.process(new Uint8Array(16), new Uint8Array(15)), 'bad-option');
-      expectError(() => aes.process([1, 2] as unknown as Uint8Array), 'bad-option');
-      expectError(() => aes.process(new Uint8Array(16), [] as unknown as Uint8Array), 'bad-option');
+      for (const n of [1, 8, 15, 17, 24, 33]) expectCode(() => aes.process(new Uint8Array(n)), 'malformed');
+      expectCode(() => aes.process(new Uint8Array(16), new Uint8Array(15)), 'bad-option');
+      expectCode(() => aes.process([1, 2] as unknown as Uint8Array), 'bad-option');
+      expectCode(() => aes.process(new Uint8Array(16), [] as unknown as Uint8Array), 'bad-option');
       const buf = new Uint8Array(48);
-      expectError(() => aes.process(buf.subarray(0, 32), buf.subarray(16, 48)), 'bad-option');
-      expectError(() => aes.process(buf.subarray(16, 48), buf.subarray(0, 32)), 'bad-option');
+      expectCode(() => aes.process(buf.subarray(0, 32), buf.subarray(16, 48)), 'bad-option');
+      expectCode(() => aes.process(buf.subarray(16, 48), buf.subarray(0, 32)), 'bad-option');
     }
   });
 
@@ -240,8 +182,8 @@ describe('AES-128-CBC', () => {
     for (const direction of ['encrypt', 'decrypt'] as const) {
       const expected = new AesCbc(key, iv, direction).process(data);
       const aes = new AesCbc(key, iv, direction);
-      expectError(() => aes.process(new Uint8Array(20)), 'malformed');
-      expectError(() => aes.process(new Uint8Array(32), new Uint8Array(16)), 'bad-option');
+      expectCode(() => aes.process(new Uint8Array(20)), 'malformed');
+      expectCode(() => aes.process(new Uint8Array(32), new Uint8Array(16)), 'bad-option');
       expect(toHex(aes.process(data))).to.equal(toHex(expected));
     }
   });
@@ -254,8 +196,8 @@ describe('AES-128-CBC', () => {
       const state = aes as unknown as { xk: Uint32Array; iv: Int32Array };
       expect(state.xk.length).to.equal(44);
       expect(state.xk.every((w) => w === 0) && state.iv.every((w) => w === 0)).to.equal(true);
-      expectError(() => aes.process(new Uint8Array(16)), 'bad-state');
-      expectError(() => aes.process(new Uint8Array(0)), 'bad-state');
+      expectCode(() => aes.process(new Uint8Array(16)), 'bad-state');
+      expectCode(() => aes.process(new Uint8Array(0)), 'bad-state');
       aes.destroy();
     }
   });
@@ -317,9 +259,9 @@ describe('aesIv: IV = MD5({Kc, "aes-128"})', () => {
   });
 
   it('refuses a Kc that is not 16 bytes, and an MD5 that does not return 16', () => {
-    expectError(() => aesIv(new Uint8Array(15), nodeMd5), 'bad-option');
-    expectError(() => aesIv(new Uint8Array(7), nodeMd5), 'bad-option');
-    expectError(() => aesIv('k' as unknown as Uint8Array, nodeMd5), 'bad-option');
-    expectError(() => aesIv(new Uint8Array(16), () => new Uint8Array(20)), 'bad-option');
+    expectCode(() => aesIv(new Uint8Array(15), nodeMd5), 'bad-option');
+    expectCode(() => aesIv(new Uint8Array(7), nodeMd5), 'bad-option');
+    expectCode(() => aesIv('k' as unknown as Uint8Array, nodeMd5), 'bad-option');
+    expectCode(() => aesIv(new Uint8Array(16), () => new Uint8Array(20)), 'bad-option');
   });
 });

@@ -2,6 +2,7 @@
 // DIGEST-MD5 AES drafts (docs/aes-cipher.md), with the chain carried across messages.
 import { unsafe } from '@noble/ciphers/aes.js';
 import { DigestMD5Error } from '../../errors.js';
+import { checkBytes, checkDirection, outputFor } from './checks.js';
 
 // The block function and key schedules come from @noble/ciphers' `unsafe` export, not from
 // its `cbc()`: a `cbc()` object refuses a second encrypt() and expands the key on every call,
@@ -74,44 +75,6 @@ function cbc(xk: Uint32Array, encrypt: boolean, iv: Int32Array, input: Uint8Arra
 }
 
 // ---------------------------------------------------------------------------------------------
-// Boundary checks.
-
-function isBytes(a: unknown): a is Uint8Array {
-  return a instanceof Uint8Array || (ArrayBuffer.isView(a) && a.constructor.name === 'Uint8Array');
-}
-
-function checkBytes(what: string, value: unknown, length: number): Uint8Array {
-  if (!isBytes(value)) throw new DigestMD5Error('bad-option', `${what} must be a Uint8Array`);
-  if (value.length !== length) {
-    throw new DigestMD5Error('bad-option', `${what} must be ${length} bytes, got ${value.length}`);
-  }
-  return value;
-}
-
-/** Checks the arguments of `process()` and returns the array to write into. */
-function outputFor(input: Uint8Array, output: Uint8Array | undefined): Uint8Array {
-  if (!isBytes(input)) throw new DigestMD5Error('bad-option', 'AES-CBC input must be a Uint8Array');
-  if (input.length % 16 !== 0) {
-    // In the security layer this is a received buffer that cannot be ciphertext.
-    throw new DigestMD5Error('malformed', `AES-CBC input length ${input.length} is not a multiple of 16`);
-  }
-  if (output === undefined) return new Uint8Array(input.length);
-  if (!isBytes(output)) throw new DigestMD5Error('bad-option', 'AES-CBC output must be a Uint8Array');
-  if (output.length < input.length) {
-    throw new DigestMD5Error('bad-option', `AES-CBC output holds ${output.length} bytes, input has ${input.length}`);
-  }
-  if (
-    output.buffer === input.buffer &&
-    output.byteOffset !== input.byteOffset &&
-    output.byteOffset < input.byteOffset + input.length &&
-    input.byteOffset < output.byteOffset + input.length
-  ) {
-    throw new DigestMD5Error('bad-option', 'AES-CBC output may be the input itself but must not partly overlap it');
-  }
-  return output.length === input.length ? output : output.subarray(0, input.length);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Public API.
 
 /** AES-128 in CBC mode, one direction. The key and IV are not kept or modified. */
@@ -123,12 +86,9 @@ export class AesCbc {
 
   /** `key`: 16 bytes (Kcc or Kcs); `iv`: 16 bytes (see `aesIv`). */
   constructor(key: Uint8Array, iv: Uint8Array, direction: 'encrypt' | 'decrypt') {
-    if (direction !== 'encrypt' && direction !== 'decrypt') {
-      throw new DigestMD5Error('bad-option', "AES-CBC direction must be 'encrypt' or 'decrypt'");
-    }
+    this.encrypt = checkDirection('AES-CBC', direction);
     checkBytes('AES-CBC key', key, 16);
     checkBytes('AES-CBC IV', iv, 16);
-    this.encrypt = direction === 'encrypt';
     this.xk = this.encrypt ? expandKeyLE(key) : expandKeyDecLE(key);
     this.iv = new Int32Array(4);
     for (let i = 0; i < 4; i++) {
@@ -144,7 +104,7 @@ export class AesCbc {
    */
   process(input: Uint8Array, output?: Uint8Array): Uint8Array {
     if (this.destroyed) throw new DigestMD5Error('bad-state', 'AES-CBC used after destroy()');
-    const out = outputFor(input, output);
+    const out = outputFor('AES-CBC', input, output, 16);
     cbc(this.xk, this.encrypt, this.iv, input, out);
     return out;
   }

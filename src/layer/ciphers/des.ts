@@ -1,6 +1,7 @@
 // DES (FIPS 46-3) and Triple DES (EDE, NIST SP 800-67) in CBC mode (FIPS 81), for RFC 2831 §2.4's
 // "des" and "3des" layers, with the JDK's 7-to-8-byte key spreading. Pure TypeScript: no node:crypto.
 import { DigestMD5Error } from '../../errors.js';
+import { checkBytes, checkDirection, outputFor } from './checks.js';
 
 // ---------------------------------------------------------------------------------------------
 // Tables from FIPS 46-3. Bits are numbered 1..64 from the most significant bit of byte 0.
@@ -166,56 +167,11 @@ function cbc(
   iv[1] = v1;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Boundary checks.
-
-function isBytes(a: unknown): a is Uint8Array {
-  return a instanceof Uint8Array || (ArrayBuffer.isView(a) && a.constructor.name === 'Uint8Array');
-}
-
-function checkBytes(what: string, value: unknown, length: number): Uint8Array {
-  if (!isBytes(value)) throw new DigestMD5Error('bad-option', `${what} must be a Uint8Array`);
-  if (value.length !== length) {
-    throw new DigestMD5Error('bad-option', `${what} must be ${length} bytes, got ${value.length}`);
-  }
-  return value;
-}
-
-function checkDirection(name: string, direction: unknown): boolean {
-  if (direction !== 'encrypt' && direction !== 'decrypt') {
-    throw new DigestMD5Error('bad-option', `${name} direction must be 'encrypt' or 'decrypt'`);
-  }
-  return direction === 'encrypt';
-}
-
 function ivWords(iv: Uint8Array): Int32Array {
   return Int32Array.of(
     (iv[0]! << 24) | (iv[1]! << 16) | (iv[2]! << 8) | iv[3]!,
     (iv[4]! << 24) | (iv[5]! << 16) | (iv[6]! << 8) | iv[7]!,
   );
-}
-
-/** Checks the arguments of `process()` and returns the array to write into. */
-function outputFor(name: string, input: Uint8Array, output: Uint8Array | undefined): Uint8Array {
-  if (!isBytes(input)) throw new DigestMD5Error('bad-option', `${name} input must be a Uint8Array`);
-  if (input.length % 8 !== 0) {
-    // In the security layer this is a received buffer that cannot be ciphertext.
-    throw new DigestMD5Error('malformed', `${name} input length ${input.length} is not a multiple of 8`);
-  }
-  if (output === undefined) return new Uint8Array(input.length);
-  if (!isBytes(output)) throw new DigestMD5Error('bad-option', `${name} output must be a Uint8Array`);
-  if (output.length < input.length) {
-    throw new DigestMD5Error('bad-option', `${name} output holds ${output.length} bytes, input has ${input.length}`);
-  }
-  if (
-    output.buffer === input.buffer &&
-    output.byteOffset !== input.byteOffset &&
-    output.byteOffset < input.byteOffset + input.length &&
-    input.byteOffset < output.byteOffset + input.length
-  ) {
-    throw new DigestMD5Error('bad-option', `${name} output may be the input itself but must not partly overlap it`);
-  }
-  return output.length === input.length ? output : output.subarray(0, input.length);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,7 +202,7 @@ abstract class CbcBase {
    */
   process(input: Uint8Array, output?: Uint8Array): Uint8Array {
     if (this.destroyed) throw new DigestMD5Error('bad-state', `${this.name} used after destroy()`);
-    const out = outputFor(this.name, input, output);
+    const out = outputFor(this.name, input, output, 8);
     cbc(this.keys, this.passes, this.encrypt, this.iv, input, out);
     return out;
   }

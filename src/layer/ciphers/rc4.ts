@@ -1,10 +1,7 @@
 // RC4 (ARCFOUR), the keystream cipher of RFC 2831 §2.4's "rc4", "rc4-56" and "rc4-40" layers,
 // checked against the RFC 6229 vectors. Pure TypeScript: Node 20's OpenSSL 3 no longer offers rc4.
 import { DigestMD5Error } from '../../errors.js';
-
-function isBytes(a: unknown): a is Uint8Array {
-  return a instanceof Uint8Array || (ArrayBuffer.isView(a) && a.constructor.name === 'Uint8Array');
-}
+import { isBytes, outputFor } from './checks.js';
 
 /**
  * An RC4 keystream. The stream carries on from one `process()` call to the next, so a
@@ -41,7 +38,7 @@ export class RC4 {
    */
   process(input: Uint8Array, output?: Uint8Array): Uint8Array {
     if (this.destroyed) throw new DigestMD5Error('bad-state', 'RC4 used after destroy()');
-    const out = outputFor(input, output);
+    const out = outputFor('RC4', input, output, 1);
     const n = input.length;
     // State in locals for the loop: this.i and this.j per byte measured ~15% slower in Node 20.
     const s = this.s;
@@ -68,23 +65,4 @@ export class RC4 {
     this.j = 0;
     this.destroyed = true;
   }
-}
-
-/** Checks the arguments of `process()` and returns the array to write into. */
-function outputFor(input: Uint8Array, output: Uint8Array | undefined): Uint8Array {
-  if (!isBytes(input)) throw new DigestMD5Error('bad-option', 'RC4 input must be a Uint8Array');
-  if (output === undefined) return new Uint8Array(input.length);
-  if (!isBytes(output)) throw new DigestMD5Error('bad-option', 'RC4 output must be a Uint8Array');
-  if (output.length < input.length) {
-    throw new DigestMD5Error('bad-option', `RC4 output holds ${output.length} bytes, input has ${input.length}`);
-  }
-  if (
-    output.buffer === input.buffer &&
-    output.byteOffset !== input.byteOffset &&
-    output.byteOffset < input.byteOffset + input.length &&
-    input.byteOffset < output.byteOffset + input.length
-  ) {
-    throw new DigestMD5Error('bad-option', 'RC4 output may be the input itself but must not partly overlap it');
-  }
-  return output.length === input.length ? output : output.subarray(0, input.length);
 }
