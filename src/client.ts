@@ -9,14 +9,17 @@ import {
   DEFAULT_MAXBUF,
   MAX_MAXBUF,
   MIN_MAXBUF,
+  isResponseAuth,
   parseChallenge,
   parseResponseAuth,
+  type DigestChallenge,
   serialiseResponse,
   type Qop,
 } from './messages.js';
 import { chooseProtection, makePolicy, ssfOf, type ProtectionPolicy } from './negotiate.js';
 import type { CipherName } from './layer/ciphers/index.js';
 import { SecurityLayer } from './layer/security-layer.js';
+import { ClientContextCache } from './client-cache.js';
 
 export interface DigestMD5ClientOptions {
   /** The authentication identity. */
@@ -51,13 +54,19 @@ export interface DigestMD5ClientOptions {
   /** The largest buffer we accept. Default 65536. */
   maxbuf?: number;
   /**
+   * Cache of authenticated contexts, shared by the clients of one application: after
+   * a full exchange with qop=auth, `initialResponse()` of the next client for the
+   * same service, host and user offers a subsequent authentication (RFC 2831 §2.2).
+   */
+  contextCache?: ClientContextCache;
+  /**
    * TEST ONLY: a fixed cnonce instead of a random one, so published vectors
    * replay end to end. Never set it in production.
    */
   unsafeFixedCnonce?: string;
 }
 
-type State = 'start' | 'responded' | 'complete' | 'failed';
+type State = 'start' | 'reauth-sent' | 'responded' | 'complete' | 'failed';
 
 /** cnonce size in random bytes: 240 bits, 40 base64 characters. */
 const CNONCE_BYTES = 30;
@@ -70,6 +79,9 @@ export class DigestMD5Client {
   private expected: { rspauth: string; inputs: ResponseInputs } | undefined;
   private negotiated: { qop: Qop; cipher: CipherName | undefined; realm: string; peerMaxbuf: number } | undefined;
   private layer: SecurityLayer | undefined;
+  private staleRetried = false;
+  private lastUtf8 = false;
+  private reauth = false;
 
   constructor(options: DigestMD5ClientOptions) {
     const o = options;
@@ -103,6 +115,47 @@ export class DigestMD5Client {
   /** True once the server's rspauth has been verified. */
   get complete(): boolean {
     return this.state === 'complete';
+  }
+
+  /** True when completed by a subsequent authentication from the context cache. */
+  get reauthenticated(): boolean {
+    return this.complete && this.reauth;
+  }
+
+  private cacheKey(): string {
+    const o = this.opts;
+    return ClientContextCache.key(o.service, o.host, o.username, o.authzid || undefined);
+  }
+
+  /**
+   * A subsequent-authentication response (RFC 2831 §2.2) from the context cache, to
+   * send as the initial response; undefined when there is none (send nothing, and
+   * pass the server's challenge to step()). Only contexts of qop=auth are cached:
+   * see the server's saveContext for why layers always get a full exchange.
+   */
+  initialResponse(): Uint8Array | undefined {
+    if (this.state !== 'start') throw new DigestMD5Error('bad-state', 'initialResponse() comes before the first step()');
+    const cache = this.opts.contextCache;
+    if (!cache || !this.policy.qops.includes('auth') || this.policy.minSsf > 0) return undefined;
+    const ctx = cache.next(this.cacheKey());
+    if (!ctx) return undefined;
+    const inputs: ResponseInputs = { ha1: ctx.ha1, nonce: ctx.nonce, nc: ctx.nc, cnonce: ctx.cnonce, qop: 'auth', digestUri: ctx.digestUri };
+    this.expected = { rspauth: computeRspauth(inputs), inputs: { ...inputs, ha1: ctx.ha1.slice() } };
+    this.negotiated = { qop: 'auth', cipher: undefined, realm: ctx.realm, peerMaxbuf: ctx.peerMaxbuf };
+    this.state = 'reauth-sent';
+    return serialiseResponse({
+      username: this.opts.username,
+      realm: ctx.realm.length > 0 ? ctx.realm : undefined,
+      nonce: ctx.nonce,
+      cnonce: ctx.cnonce,
+      nc: ctx.nc,
+      qop: 'auth',
+      digestUri: ctx.digestUri,
+      response: computeResponse(inputs),
+      maxbuf: this.maxbuf_,
+      utf8: ctx.utf8,
+      authzid: ctx.authzid,
+    });
   }
 
   get qop(): Qop | undefined {
@@ -153,15 +206,30 @@ export class DigestMD5Client {
   /**
    * First call: takes the digest-challenge, returns the digest-response.
    * Second call: takes the response-auth (rspauth), verifies it and returns the
-   * empty final response. Any error leaves the client failed.
+   * empty final response; or, when the server sends a new challenge with
+   * stale=true, answers it once more by itself (a second stale in a row is an
+   * error). After `initialResponse()`, the first call takes the rspauth, or the
+   * server's challenge if it declined (a full exchange follows). Any error leaves
+   * the client failed.
    */
   step(input: Uint8Array): Uint8Array {
     try {
+      if (!(input instanceof Uint8Array)) throw new DigestMD5Error('malformed', 'step() takes the server message as bytes');
       switch (this.state) {
         case 'start':
           return this.respond(input);
+        case 'reauth-sent':
+          if (isResponseAuth(input)) {
+            const out = this.checkRspauth(input);
+            this.reauth = true;
+            return out;
+          }
+          // The server declined the cached context: forget it and authenticate in full.
+          this.opts.contextCache?.delete(this.cacheKey());
+          return this.respond(input);
         case 'responded':
-          return this.checkRspauth(input);
+          if (isResponseAuth(input)) return this.checkRspauth(input);
+          return this.respondToStale(input);
         case 'complete':
           throw new DigestMD5Error('bad-state', 'the exchange is already complete');
         case 'failed':
@@ -179,9 +247,17 @@ export class DigestMD5Client {
     if (this.expected) wipe(this.expected.inputs.ha1);
   }
 
-  private respond(input: Uint8Array): Uint8Array {
-    if (!(input instanceof Uint8Array)) throw new DigestMD5Error('malformed', 'the challenge must be bytes');
+  private respondToStale(input: Uint8Array): Uint8Array {
     const c = parseChallenge(input);
+    if (!c.stale) throw new DigestMD5Error('malformed', 'expected rspauth, got a new challenge without stale=true');
+    if (this.staleRetried) throw new DigestMD5Error('stale', 'the server called the nonce stale twice in a row');
+    this.staleRetried = true;
+    wipe(this.expected!.inputs.ha1);
+    return this.respond(input, c);
+  }
+
+  private respond(input: Uint8Array, parsed?: DigestChallenge): Uint8Array {
+    const c = parsed ?? parseChallenge(input);
     const { qop, cipher } = chooseProtection(this.policy, c.qopOptions, c.ciphers, [c.maxbuf, this.maxbuf_]);
     const realm = this.opts.realm ?? (c.realms.length > 0 ? (this.opts.chooseRealm?.(c.realms) ?? c.realms[0]!) : '');
     if (typeof realm !== 'string') throw new DigestMD5Error('bad-option', 'chooseRealm must return a string');
@@ -203,6 +279,7 @@ export class DigestMD5Client {
     const response = computeResponse(inputs);
     this.expected = { rspauth: computeRspauth(inputs), inputs };
     this.negotiated = { qop, cipher, realm, peerMaxbuf: c.maxbuf };
+    this.lastUtf8 = c.utf8;
     this.state = 'responded';
     return serialiseResponse({
       username: o.username,
@@ -222,13 +299,32 @@ export class DigestMD5Client {
   }
 
   private checkRspauth(input: Uint8Array): Uint8Array {
-    if (!(input instanceof Uint8Array)) throw new DigestMD5Error('malformed', 'the response-auth must be bytes');
     const got = parseResponseAuth(input);
     if (!constantTimeEqual(ascii(got), ascii(this.expected!.rspauth))) {
       throw new DigestMD5Error('mutual-auth-failed', 'rspauth is wrong: the server does not know the password');
     }
     this.state = 'complete';
+    this.saveContext();
     return new Uint8Array(0);
+  }
+
+  /** After a full exchange with qop=auth, keep the context for the next connection. */
+  private saveContext(): void {
+    const cache = this.opts.contextCache;
+    const n = this.negotiated!;
+    const e = this.expected!;
+    if (!cache || this.state !== 'complete' || n.qop !== 'auth' || this.reauth || e.inputs.nc !== 1) return;
+    cache.save(this.cacheKey(), {
+      nonce: e.inputs.nonce.slice(),
+      cnonce: e.inputs.cnonce.slice(),
+      nc: 1,
+      realm: n.realm,
+      ha1: e.inputs.ha1.slice(),
+      digestUri: e.inputs.digestUri,
+      authzid: this.opts.authzid || undefined,
+      utf8: this.lastUtf8,
+      peerMaxbuf: n.peerMaxbuf,
+    });
   }
 
   /** H(A1), for deriving the security-layer keys. Undefined until complete. */

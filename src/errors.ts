@@ -27,6 +27,8 @@ export type DigestMD5ErrorCode =
   | 'backend-failed'
   /** A security-layer token failed its MAC, padding or framing check (fatal for the layer). */
   | 'integrity'
+  /** The server called the nonce stale twice in a row (the client already retried once). */
+  | 'stale'
   /** A security-layer token is out of sequence (replayed, dropped or reordered), or the sequence numbers are exhausted. */
   | 'sequence';
 

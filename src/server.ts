@@ -1,8 +1,9 @@
 // The server side of the DIGEST-MD5 exchange (RFC 2831 §2.1) as a state machine:
 // bytes in, bytes out, no I/O. Asynchronous because credential checks may be remote.
 
-import { randomBytes } from '#crypto';
-import { ascii, constantTimeEqual, toBase64, utf8 } from './bytes.js';
+import { ascii, constantTimeEqual, decodeLatin1, utf8 } from './bytes.js';
+import { computeResponse, computeRspauth } from './digest.js';
+import { ServerSessions } from './sessions.js';
 import type { CredentialStore } from './credentials.js';
 import { DigestMD5Error } from './errors.js';
 import {
@@ -57,6 +58,12 @@ export interface DigestMD5ServerOptions {
    */
   authorize?: (authcid: string, authzid: string, realm: string) => boolean | Promise<boolean>;
   /**
+   * State shared by all exchanges of this server: nonce key and identity, partial
+   * and full contexts, replay detection. Without it each exchange has its own (no
+   * subsequent authentication across exchanges).
+   */
+  sessions?: ServerSessions;
+  /**
    * TEST ONLY: a fixed nonce instead of a random one, so published vectors
    * replay end to end. Never set it in production: a repeated nonce lets a
    * captured response be replayed.
@@ -64,10 +71,13 @@ export interface DigestMD5ServerOptions {
   unsafeFixedNonce?: string;
 }
 
-type State = 'start' | 'challenged' | 'verifying' | 'authenticated' | 'finished' | 'failed';
+/**
+ * How many times in one exchange a slow but correct response may be answered with
+ * stale=true; past that the exchange fails (a client that never answers in time).
+ */
+const MAX_STALE_ROUNDS = 3;
 
-/** Nonce size in random bytes: 240 bits, 40 base64 characters. */
-const NONCE_BYTES = 30;
+type State = 'start' | 'challenged' | 'verifying' | 'authenticated' | 'finished' | 'failed';
 
 export class DigestMD5Server {
   private state: State = 'start';
@@ -79,8 +89,10 @@ export class DigestMD5Server {
   private layer: SecurityLayer | undefined;
   private readonly maxbuf_: number;
   private readonly verifier: Verifier;
-  private nonce: Uint8Array | undefined;
-  private result: { response: DigestResponse; ha1: Uint8Array; authzid: string } | undefined;
+  private readonly sessions: ServerSessions;
+  private nonce: string | undefined;
+  private staleRounds = 0;
+  private result: { response: DigestResponse; ha1: Uint8Array; authzid: string; reauth: boolean } | undefined;
 
   constructor(options: DigestMD5ServerOptions) {
     const o = options;
@@ -110,6 +122,12 @@ export class DigestMD5Server {
       throw new DigestMD5Error('bad-option', 'unsafeFixedNonce must be non-empty and free of quotes');
     }
     this.opts = { ...o, utf8: o.utf8 ?? true };
+    this.sessions = o.sessions ?? new ServerSessions({ serverId: hostList[0]! });
+  }
+
+  /** True when this exchange was a subsequent authentication from a cached context (no challenge). */
+  get reauthenticated(): boolean {
+    return this.complete && this.result!.reauth;
   }
 
   /** True once the client's response has been verified (the rspauth is ready to send). */
@@ -178,17 +196,25 @@ export class DigestMD5Server {
   }
 
   /**
-   * Advances the exchange. First call (no data, or an initial response, which is
-   * ignored): returns the digest-challenge. Second: takes the digest-response and
-   * returns the response-auth. A third call takes the client's empty final
-   * response (RFC 4422 flow without additional data with success) and returns empty.
+   * Advances the exchange. First call: with no data, returns the digest-challenge;
+   * with an initial response (subsequent authentication, RFC 2831 §2.2) that matches
+   * a cached context, returns the response-auth at once and `complete` is true —
+   * otherwise falls back to the challenge. Next: takes the digest-response and returns
+   * the response-auth, or a new challenge with stale=true when the response is right
+   * but its nonce has expired (`complete` stays false). A last call takes the
+   * client's empty final response (RFC 4422 flow without additional data with success).
    */
   async step(input?: Uint8Array): Promise<Uint8Array> {
     switch (this.state) {
       case 'start':
+        this.state = 'verifying';
         return this.guard(async () => {
+          if (input !== undefined && input.length > 0) {
+            const rspauth = await this.tryReauth(input);
+            if (rspauth) return rspauth;
+          }
           this.state = 'challenged';
-          return this.challenge();
+          return this.challenge(false);
         });
       case 'challenged':
         if (input === undefined || input.length === 0) {
@@ -226,11 +252,12 @@ export class DigestMD5Server {
     throw new DigestMD5Error('backend-failed', `unexpected failure: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
 
-  private challenge(): Uint8Array {
-    this.nonce = this.opts.unsafeFixedNonce !== undefined ? utf8(this.opts.unsafeFixedNonce) : ascii(toBase64(randomBytes(NONCE_BYTES)));
+  private challenge(stale: boolean): Uint8Array {
+    this.nonce = this.sessions.issueChallenge(stale ? undefined : this.opts.unsafeFixedNonce);
     return serialiseChallenge({
       realms: this.realms,
-      nonce: this.nonce,
+      nonce: utf8(this.nonce),
+      stale,
       qopOptions: this.offer.qops,
       maxbuf: this.maxbuf_,
       utf8: this.opts.utf8,
@@ -241,20 +268,102 @@ export class DigestMD5Server {
   private async verify(input: Uint8Array): Promise<Uint8Array> {
     const r = parseResponse(input);
     this.checkResponse(r);
+    // The nonce before any credential work: forged, foreign or malformed fails here.
+    const nonce = this.nonce!;
+    const age = this.sessions.checkNonce(nonce, r.nonce);
+    const waiting = this.sessions.takePartial(nonce);
     const { ha1, rspauth } = await this.verifier.verify({ response: r });
-    const authzid = r.authzid ?? r.username;
-    if (r.authzid !== undefined) {
-      const allowed = this.opts.authorize
-        ? await this.opts.authorize(r.username, r.authzid, r.realm)
-        : r.authzid === r.username;
-      if (allowed !== true) {
-        ha1.fill(0);
-        throw new DigestMD5Error('authz-failed', `user "${r.username}" may not act as "${r.authzid}"`);
+    if (age === 'expired' || !waiting) {
+      // Right credentials, old challenge: a fresh challenge with stale=true, not a failure.
+      ha1.fill(0);
+      if (++this.staleRounds > MAX_STALE_ROUNDS) {
+        throw new DigestMD5Error('invalid-response', `the client answered too late ${MAX_STALE_ROUNDS} times in a row`);
       }
+      this.state = 'challenged';
+      return this.challenge(true);
     }
-    this.result = { response: r, ha1, authzid };
+    // Replay detection: one first authentication per nonce, across every exchange of this server.
+    if (!(await this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry()))) {
+      ha1.fill(0);
+      throw new DigestMD5Error('invalid-response', 'this nonce has already been used (replayed response)');
+    }
+    const authzid = await this.authorize(r, ha1);
+    this.result = { response: r, ha1, authzid, reauth: false };
     this.state = 'authenticated';
+    this.saveContext(nonce, r, ha1);
     return serialiseResponseAuth(rspauth);
+  }
+
+  private async authorize(r: DigestResponse, ha1: Uint8Array): Promise<string> {
+    if (r.authzid === undefined) return r.username;
+    const allowed = this.opts.authorize ? await this.opts.authorize(r.username, r.authzid, r.realm) : r.authzid === r.username;
+    if (allowed !== true) {
+      ha1.fill(0);
+      throw new DigestMD5Error('authz-failed', `user "${r.username}" may not act as "${r.authzid}"`);
+    }
+    return r.authzid;
+  }
+
+  /**
+   * Keeps the context for subsequent authentication — only for qop=auth. RFC 2831
+   * reuses nonce and cnonce, so after a subsequent authentication H(A1) and all four
+   * layer keys would repeat with sequence numbers back at 0: the RC4 keystream and
+   * the CBC IV repeat, and frames recorded from the earlier session would verify in
+   * the new one. Cyrus does exactly that (docs/reauth.md); we refuse it, and a client
+   * that wants a layer gets a full exchange.
+   */
+  private saveContext(nonce: string, r: DigestResponse, ha1: Uint8Array): void {
+    if (r.qop !== 'auth') return;
+    this.sessions.saveContext(nonce, {
+      username: r.username,
+      realm: r.realm,
+      authzid: r.authzid,
+      ha1: ha1.slice(),
+      cnonce: r.cnonce.slice(),
+      digestUri: r.digestUri,
+      qop: r.qop,
+      cipher: r.cipher,
+    });
+  }
+
+  /**
+   * Subsequent authentication (RFC 2831 §2.2): an initial response for a cached
+   * context, with a higher nc. Returns the response-auth, or undefined to fall back
+   * to a full challenge — whatever is wrong with it, since the client then simply
+   * authenticates in full.
+   */
+  private async tryReauth(input: Uint8Array): Promise<Uint8Array | undefined> {
+    let r: DigestResponse;
+    try {
+      r = parseResponse(input);
+    } catch {
+      return undefined;
+    }
+    const nonce = decodeLatin1(r.nonce);
+    const ctx = this.sessions.context(nonce);
+    if (!ctx) return undefined;
+    try {
+      if (this.sessions.checkNonce(nonce, r.nonce) === 'expired') return undefined;
+    } catch {
+      return undefined;
+    }
+    const same =
+      r.username === ctx.username &&
+      r.realm === ctx.realm &&
+      r.authzid === ctx.authzid &&
+      r.digestUri === ctx.digestUri &&
+      r.qop === 'auth' &&
+      ctx.qop === 'auth' &&
+      constantTimeEqual(r.cnonce, ctx.cnonce);
+    if (!same) return undefined;
+    const inputs = { ha1: ctx.ha1, nonce: r.nonce, nc: r.nc, cnonce: r.cnonce, qop: 'auth' as const, digestUri: r.digestUri };
+    if (!constantTimeEqual(ascii(computeResponse(inputs)), ascii(r.response))) return undefined;
+    // Only now, with a verified response, may the count move (a failed attempt must not advance it).
+    if (!(await this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry()))) return undefined;
+    this.nonce = nonce;
+    this.result = { response: r, ha1: ctx.ha1.slice(), authzid: r.authzid ?? r.username, reauth: true };
+    this.state = 'authenticated';
+    return serialiseResponseAuth(computeRspauth(inputs));
   }
 
   /** Every directive against what was offered, before any credential work. */
@@ -262,7 +371,7 @@ export class DigestMD5Server {
     const bad = (msg: string): never => {
       throw new DigestMD5Error('invalid-response', msg);
     };
-    if (!constantTimeEqual(r.nonce, this.nonce!)) bad('the nonce is not the one this server issued');
+    if (!constantTimeEqual(r.nonce, utf8(this.nonce!))) bad('the nonce is not the one this server issued in this exchange');
     if (r.nc !== 1) bad(`nc must be 00000001 in a first response, got ${r.nc.toString(16).padStart(8, '0')}`);
     if (!isQop(r.qop) || !this.offer.qops.includes(r.qop)) bad(`qop "${r.qop}" was not offered`);
     if (r.qop === 'auth-conf' && !serverAccepts(this.policy, r.qop, r.cipher, [r.maxbuf, this.maxbuf_])) {

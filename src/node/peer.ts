@@ -8,6 +8,8 @@ import type { Credential } from '../credentials.js';
 import { DigestMD5Error } from '../errors.js';
 import { MAX_MAXBUF, MIN_MAXBUF, QOPS, type Qop } from '../messages.js';
 import { DigestMD5Server } from '../server.js';
+import { ClientContextCache } from '../client-cache.js';
+import { ServerSessions } from '../sessions.js';
 import { intFlag, listFlag, parseArgs, stringFlag, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { LineReader } from './lines.js';
 import { CIPHER_NAMES } from '../layer/ciphers/index.js';
@@ -123,6 +125,14 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 class Peer {
   private readonly lines: LineReader;
+  /** Lives as long as the process, so that R reaches the contexts of earlier rounds (as Cyrus's caches do). */
+  private readonly clientCache = new ClientContextCache();
+  private sessions: ServerSessions | undefined;
+
+  private serverSessions(): ServerSessions {
+    this.sessions ??= new ServerSessions({ serverId: stringFlag(this.o.args, 'host') ?? 'localhost' });
+    return this.sessions;
+  }
 
   constructor(
     private readonly o: PeerOptions,
@@ -209,21 +219,27 @@ class Peer {
       utf8: !a.flags.has('no-utf8'),
       ...(a.flags.has('allow-any-authzid') ? { authorize: () => true } : {}),
       ...(stringFlag(a, 'nonce') !== undefined ? { unsafeFixedNonce: stringFlag(a, 'nonce')! } : {}),
+        sessions: this.serverSessions(),
       });
     } catch (e) {
       this.failure(e);
       return 'failed';
     }
+    let initial: Uint8Array | undefined;
     if (this.o.initialResponse) {
-      // No subsequent authentication yet: an initial response is read and ignored (RFC 2831 §2.2 falls back to a challenge).
+      // A subsequent-authentication response for a context of an earlier R in this process, or "-".
       const ir = await this.expect('C', true);
       if (ir === 'quit' || ir === 'end') return ir;
+      if (ir !== 'none') initial = ir;
     }
     try {
-      this.say(`S: ${b64(await server.step())}`);
-      const response = await this.expect('C');
-      if (typeof response === 'string') return response;
-      this.say(`S: ${b64(await server.step(response))}`);
+      this.say(`S: ${b64(await server.step(initial))}`);
+      // Until the response verifies: a stale nonce gets a new challenge, answered again.
+      while (!server.complete) {
+        const response = await this.expect('C');
+        if (typeof response === 'string') return response;
+        this.say(`S: ${b64(await server.step(response))}`);
+      }
       if (!this.o.sendLast) {
         const last = await this.expect('C');
         if (typeof last === 'string') return last;
@@ -245,6 +261,7 @@ class Peer {
       `maxbuf=${server.maxbuf}`,
       `sendmaxbuf=${server.peerMaxbuf}`,
       `rawsendsize=${layer?.maxPlaintext ?? 0}`,
+      `reauth=${server.reauthenticated ? 'fast' : 'full'}`,
     ].map(noSpaces);
     return { fields: fields.join(' '), qop: server.qop!, layer };
   }
@@ -267,19 +284,25 @@ class Peer {
         ...(authzid !== undefined ? { authzid } : {}),
         ...(realm !== undefined ? { realm } : {}),
         ...(cnonce !== undefined ? { unsafeFixedCnonce: cnonce } : {}),
+        contextCache: this.clientCache,
       });
     } catch (e) {
       this.failure(e);
       return 'failed';
     }
-    if (this.o.initialResponse) this.say('C: -'); // no subsequent-authentication cache yet
     try {
-      const challenge = await this.expect('S');
-      if (typeof challenge === 'string') return challenge;
-      this.say(`C: ${b64(client.step(challenge))}`);
-      const rspauth = await this.expect('S');
-      if (typeof rspauth === 'string') return rspauth;
-      const final = client.step(rspauth);
+      if (this.o.initialResponse) {
+        const ir = client.initialResponse();
+        this.say(ir ? `C: ${b64(ir)}` : 'C: -');
+      }
+      // Each server message is answered until rspauth verifies (a stale challenge is answered once more).
+      let final: Uint8Array = new Uint8Array(0);
+      while (!client.complete) {
+        const message = await this.expect('S');
+        if (typeof message === 'string') return message;
+        final = client.step(message);
+        if (!client.complete) this.say(`C: ${b64(final)}`);
+      }
       if (!this.o.sendLast) this.say(`C: ${b64(final)}`);
     } catch (e) {
       this.failure(e);
@@ -294,6 +317,7 @@ class Peer {
       `sendmaxbuf=${client.peerMaxbuf}`,
       `rawsendsize=${layer?.maxPlaintext ?? 0}`,
     ];
+    fields.push(`reauth=${client.reauthenticated ? 'fast' : 'full'}`);
     return { fields: fields.join(' '), qop: client.qop!, layer };
   }
 

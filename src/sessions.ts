@@ -1,0 +1,137 @@
+// Server-side state shared by every exchange of one server, the Microsoft Digest
+// way: the nonce issuer, the partial contexts (challenges awaiting a response,
+// IIS DigestPartialContextCacheTTL), the full contexts kept for subsequent
+// authentication (DigestContextCacheTTL) and the nonce store for replay detection.
+
+import { randomBytes } from '#crypto';
+import { DigestMD5Error } from './errors.js';
+import { NonceIssuer, type NonceInfo } from './nonce.js';
+import { LruTtlCache, MemoryNonceStore, type Clock, type NonceStore } from './stores/memory.js';
+
+export interface ServerSessionsOptions {
+  /** This server's identity, written into its nonces. Default: "digest-md5". */
+  serverId?: string;
+  /** HMAC key for nonces (>= 16 bytes). Default: 32 random bytes, so nonces die when the program exits. */
+  nonceKey?: Uint8Array;
+  /** How long a nonce may be answered or reused. Default 300 s. */
+  nonceLifetimeMs?: number;
+  /** How long a challenge waits for its response (partial context). Default 30 s. */
+  partialTtlMs?: number;
+  /** How long an authenticated context is kept for subsequent authentication. Default 300 s. */
+  contextTtlMs?: number;
+  /** Bound on outstanding challenges; the oldest are dropped (their responses then get stale=true). Default 10000. */
+  maxPartialContexts?: number;
+  /** Bound on cached authenticated contexts (LRU). Default 10000. */
+  maxContexts?: number;
+  /** Replay detection; default an in-memory store bounded at 100000 nonces. */
+  nonceStore?: NonceStore;
+  now?: Clock;
+}
+
+/** What a server remembers of an authentication, for subsequent authentication (RFC 2831 §2.2). */
+export interface AuthContext {
+  readonly username: string;
+  readonly realm: string;
+  /** undefined when the client sent none. */
+  readonly authzid: string | undefined;
+  /** H(A1), the session key. */
+  readonly ha1: Uint8Array;
+  readonly cnonce: Uint8Array;
+  readonly digestUri: string;
+  readonly qop: string;
+  readonly cipher: string | undefined;
+}
+
+export interface SessionStats {
+  partialContexts: number;
+  contexts: number;
+  nonces: number;
+}
+
+/** The age of a nonce, checked against the lifetimes. */
+export type NonceAge = 'fresh' | 'expired';
+
+export class ServerSessions {
+  readonly nonceLifetimeMs: number;
+  readonly partialTtlMs: number;
+  readonly contextTtlMs: number;
+  readonly nonceStore: NonceStore;
+  private readonly issuer: NonceIssuer;
+  private readonly partial: LruTtlCache<string, number>;
+  private readonly contexts: LruTtlCache<string, AuthContext>;
+  private readonly fixedNonces = new Set<string>();
+  readonly now: Clock;
+
+  constructor(o: ServerSessionsOptions = {}) {
+    const ms = (v: number | undefined, dflt: number, name: string): number => {
+      const x = v ?? dflt;
+      if (!Number.isFinite(x) || x <= 0) throw new DigestMD5Error('bad-option', `${name} must be a positive number of milliseconds`);
+      return x;
+    };
+    const count = (v: number | undefined, dflt: number, name: string): number => {
+      const x = v ?? dflt;
+      if (!Number.isInteger(x) || x < 1) throw new DigestMD5Error('bad-option', `${name} must be a positive integer`);
+      return x;
+    };
+    this.now = o.now ?? Date.now;
+    this.nonceLifetimeMs = ms(o.nonceLifetimeMs, 300_000, 'nonceLifetimeMs');
+    this.partialTtlMs = ms(o.partialTtlMs, 30_000, 'partialTtlMs');
+    this.contextTtlMs = ms(o.contextTtlMs, 300_000, 'contextTtlMs');
+    this.issuer = new NonceIssuer({ serverId: o.serverId ?? 'digest-md5', key: o.nonceKey ?? randomBytes(32), now: this.now });
+    this.partial = new LruTtlCache(count(o.maxPartialContexts, 10_000, 'maxPartialContexts'), this.now);
+    this.contexts = new LruTtlCache(count(o.maxContexts, 10_000, 'maxContexts'), this.now);
+    this.nonceStore = o.nonceStore ?? new MemoryNonceStore({ now: this.now });
+  }
+
+  get serverId(): string {
+    return this.issuer.serverId;
+  }
+
+  /** Counts for monitoring. */
+  get stats(): SessionStats {
+    return { partialContexts: this.partial.size, contexts: this.contexts.size, nonces: this.nonceStore.size };
+  }
+
+  /**
+   * Issues the nonce of a new challenge and records the partial context. `fixed` is
+   * the test-only fixed nonce: it is then taken as issued by this server.
+   */
+  issueChallenge(fixed?: string): string {
+    const nonce = fixed ?? this.issuer.issue();
+    if (fixed !== undefined) this.fixedNonces.add(fixed);
+    this.partial.set(nonce, this.now(), this.partialTtlMs);
+    return nonce;
+  }
+
+  /**
+   * Checks that a nonce is this server's (throws 'invalid-response' for a forged,
+   * foreign or malformed one) and says whether it is past its lifetime.
+   */
+  checkNonce(nonce: string, bytes: Uint8Array): NonceAge {
+    if (this.fixedNonces.has(nonce)) return 'fresh';
+    const info: NonceInfo = this.issuer.inspect(bytes);
+    return this.now() - info.issuedAt > this.nonceLifetimeMs ? 'expired' : 'fresh';
+  }
+
+  /** Ends a challenge's partial context; false when it had expired or been evicted. */
+  takePartial(nonce: string): boolean {
+    return this.partial.take(nonce) !== undefined;
+  }
+
+  saveContext(nonce: string, ctx: AuthContext): void {
+    this.contexts.set(nonce, ctx, this.contextTtlMs);
+  }
+
+  context(nonce: string): AuthContext | undefined {
+    return this.contexts.get(nonce);
+  }
+
+  dropContext(nonce: string): void {
+    this.contexts.delete(nonce);
+  }
+
+  /** The expiry to give the nonce store for a nonce used now. */
+  nonceExpiry(): number {
+    return this.now() + Math.max(this.nonceLifetimeMs, this.contextTtlMs);
+  }
+}
