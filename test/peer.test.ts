@@ -66,7 +66,7 @@ describe('digest-md5 peer', () => {
     // The same directives as the RFC's challenge, in the JDK's order (charset before algorithm).
     expect(unb64(lines[0]!.slice(3))).to.equal('realm="elwood.innosoft.com",nonce="OA6MG9tEQGm2hh",qop="auth",charset=utf-8,algorithm=md5-sess');
     expect(unb64(lines[1]!.slice(3))).to.equal('rspauth=ea40f60335c427b5527b84dbabcdfffd');
-    expect(lines[2]).to.equal('OK authid=chris authzid=chris qop=auth cipher=- ssf=0 realm=elwood.innosoft.com bound=elwood.innosoft.com maxbuf=65536 sendmaxbuf=65536 rawsendsize=0');
+    expect(lines[2]).to.equal('OK authid=chris authzid=chris qop=auth cipher=- ssf=0 realm=elwood.innosoft.com bound=elwood.innosoft.com maxbuf=65536 sendmaxbuf=65536 rawsendsize=0 reauth=full');
     expect(lines[3]).to.equal('I: ' + lines[2]!.slice(3));
     expect(status).to.equal(0);
   });
