@@ -46,7 +46,7 @@ export interface DigestMD5ClientOptions {
    * leave "auth" out to refuse a server that offers no layer.
    */
   qop?: readonly Qop[];
-  /** Acceptable ciphers for auth-conf, in preference order. Default: aes (when offered), 3des, rc4. des, rc4-56 and rc4-40 only when named. */
+  /** Acceptable ciphers for auth-conf, in preference order. Default: aes (when offered), rc4, 3des. des, rc4-56 and rc4-40 only when named. */
   ciphers?: readonly CipherName[];
   /** Refuse weaker protection: 0 auth, 1 auth-int, else the cipher's strength (rc4-40 40, des and rc4-56 56, 3des 112, rc4 128). */
   minSsf?: number;

@@ -55,7 +55,7 @@ export function checkQopList(list: readonly string[], what: string): Qop[] {
   return checkList(list, what, isQop, QOPS);
 }
 
-/** Builds and checks a policy from application options. Defaults: qop auth; ciphers aes, 3des, rc4. */
+/** Builds and checks a policy from application options. Defaults: qop auth; ciphers aes, rc4, 3des (by SSF). */
 export function makePolicy(o: PolicyOptions): ProtectionPolicy {
   const qops = checkQopList(o.qop ?? ['auth'], 'qop');
   const ciphers = o.ciphers === undefined ? [...DEFAULT_CIPHERS] : checkList(o.ciphers, 'ciphers', isCipherName, DEFAULT_CIPHERS);

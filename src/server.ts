@@ -43,7 +43,7 @@ export interface DigestMD5ServerOptions {
    * "auth-conf" only when the application will wrap its traffic with `securityLayer`.
    */
   qop?: readonly Qop[];
-  /** Ciphers to offer with auth-conf. Default: aes, 3des, rc4. des, rc4-56 and rc4-40 only when named. */
+  /** Ciphers to offer with auth-conf. Default: aes, rc4, 3des. des, rc4-56 and rc4-40 only when named. */
   ciphers?: readonly CipherName[];
   /** Refuse weaker protection: 0 auth, 1 auth-int, else the cipher's strength. */
   minSsf?: number;

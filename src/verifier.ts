@@ -2,7 +2,7 @@
 // user's credential, compares in constant time, and returns the session key.
 // LocalVerifier does it in process; a remote authenticating server is the other kind.
 
-import { ascii, constantTimeEqual, wipe } from './bytes.js';
+import { ascii, constantTimeEqual, utf8, wipe } from './bytes.js';
 import { hashBytes } from './charset.js';
 import { checkCredential, type CredentialStore } from './credentials.js';
 import { computeHA1, computeResponse, computeRspauth, hashUserRealmPassword, hashUserRealmPasswordBytes } from './digest.js';
@@ -29,6 +29,23 @@ export interface Verifier {
 // Used for unknown users, so that they cost the same work as known ones.
 const DUMMY_URP = new Uint8Array(16);
 
+/**
+ * The H(username:realm:password) values a client may have computed from a password.
+ *
+ * The RFC's form first: with charset=utf-8, each text as ISO-8859-1 when it fits,
+ * else UTF-8; without it, the names exactly as sent and the password as ISO-8859-1.
+ * Then, when any text is non-ASCII, everything as UTF-8: the Cyrus client sends no
+ * charset and hashes UTF-8 bytes (its server tries both forms in the same order).
+ */
+export function passwordSecrets(r: DigestResponse, password: string): Uint8Array[] {
+  const rfc = r.utf8
+    ? hashUserRealmPassword(r.username, r.realm, password)
+    : hashUserRealmPasswordBytes(r.usernameBytes, r.realmBytes, hashBytes(password));
+  const ascii7 = /^[\x00-\x7f]*$/;
+  if (ascii7.test(r.username) && ascii7.test(r.realm) && ascii7.test(password)) return [rfc];
+  return [rfc, hashUserRealmPasswordBytes(utf8(r.username), utf8(r.realm), utf8(password))];
+}
+
 export class LocalVerifier implements Verifier {
   constructor(private readonly store: CredentialStore) {}
 
@@ -39,15 +56,26 @@ export class LocalVerifier implements Verifier {
     } catch (cause) {
       throw new DigestMD5Error('backend-failed', 'the credential store failed', { cause });
     }
-    let urp: Uint8Array;
-    if (credential === undefined) urp = DUMMY_URP;
-    else {
+    // Unknown users cost the same work as known ones.
+    let secrets: Uint8Array[] = [DUMMY_URP];
+    if (credential !== undefined) {
       const c = checkCredential(credential);
-      if ('hashedSecret' in c) urp = c.hashedSecret;
-      else if (r.utf8) urp = hashUserRealmPassword(r.username, r.realm, c.password);
-      // Without charset=utf-8 the names are hashed exactly as the client sent them.
-      else urp = hashUserRealmPasswordBytes(r.usernameBytes, r.realmBytes, hashBytes(c.password));
+      secrets = 'hashedSecret' in c ? [c.hashedSecret] : passwordSecrets(r, c.password);
     }
+    const found = matchResponse(r, secrets);
+    if ('password' in (credential ?? {})) wipe(...secrets);
+    if (!found || credential === undefined) {
+      if (found) wipe(found.ha1);
+      throw new DigestMD5Error('auth-failed', 'authentication failed: wrong response for this user and realm');
+    }
+    return found;
+  }
+}
+
+/** Tries each candidate H(username:realm:password); returns the session key and rspauth of the one that matches. */
+export function matchResponse(r: DigestResponse, secrets: readonly Uint8Array[]): VerifyResult | undefined {
+  let result: VerifyResult | undefined;
+  for (const urp of secrets) {
     const inputs = {
       ha1: computeHA1({ urp, nonce: r.nonce, cnonce: r.cnonce, authzid: r.authzid }),
       nonce: r.nonce,
@@ -56,12 +84,10 @@ export class LocalVerifier implements Verifier {
       qop: r.qop as Qop,
       digestUri: r.digestUri,
     };
-    const ok = constantTimeEqual(ascii(computeResponse(inputs)), ascii(r.response));
-    if (urp !== DUMMY_URP && credential !== undefined && 'password' in credential) wipe(urp);
-    if (!ok || credential === undefined) {
-      wipe(inputs.ha1);
-      throw new DigestMD5Error('auth-failed', 'authentication failed: wrong response for this user and realm');
-    }
-    return { ha1: inputs.ha1, rspauth: computeRspauth(inputs) };
+    // Every candidate is computed and compared, so the time does not tell which matched.
+    if (constantTimeEqual(ascii(computeResponse(inputs)), ascii(r.response)) && !result) {
+      result = { ha1: inputs.ha1, rspauth: computeRspauth(inputs) };
+    } else wipe(inputs.ha1);
   }
+  return result;
 }

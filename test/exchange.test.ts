@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { DigestMD5Client, DigestMD5Server, DigestMD5Error, hashUserRealmPassword, type DigestMD5ClientOptions, type DigestMD5ServerOptions, type Credential } from '../dist/index.js';
+import { DigestMD5Client, DigestMD5Server, DigestMD5Error, hashUserRealmPassword, computeHA1, computeResponse, computeRspauth, type DigestMD5ClientOptions, type DigestMD5ServerOptions, type Credential } from '../dist/index.js';
 import { parseChallenge, parseResponse, serialiseResponse } from '../dist/messages.js';
+import { hashUserRealmPasswordBytes } from '../dist/digest.js';
 import { dec, enc, expectCode, expectCodeAsync } from './helpers/util.js';
 
 const USERS: Record<string, string> = { chris: 'secret', müller: 'pässwörd', ωuser: 'Ωmega', admin: 'root' };
@@ -230,6 +231,26 @@ describe('client and server exchange (qop=auth)', () => {
       await exchange(makeClient({ username: 'müller', password: 'pässwörd' }), s);
       expect(s.username).to.equal('müller');
     });
+    it('accepts a client that sends no charset but hashes UTF-8 (the Cyrus client), and the RFC form too', async () => {
+      for (const [user, pw] of [['müller', 'pässwörd'], ['ωuser', 'Ωmega']] as const) {
+        for (const form of ['utf8', 'rfc'] as const) {
+          const s = makeServer();
+          const nonce = parseChallenge(await s.step()).nonce;
+          const cnonce = enc('Y3lydXMtY25vbmNl');
+          const u8 = (t: string) => enc(t);
+          const l1 = (t: string) => (/^[\u0000-\u00ff]*$/.test(t) ? Uint8Array.from(t, (ch) => ch.charCodeAt(0)) : enc(t));
+          const wire = form === 'utf8' ? u8 : l1;
+          const urp = hashUserRealmPasswordBytes(wire(user), enc('example.org'), form === 'utf8' ? u8(pw) : l1(pw));
+          const inputs = { ha1: computeHA1({ urp, nonce, cnonce }), nonce, nc: 1, cnonce, qop: 'auth' as const, digestUri: 'imap/mail.example.org' };
+          const head = enc('username="');
+          const tail = enc(`",realm="example.org",nonce="${dec(nonce)}",cnonce="${dec(cnonce)}",nc=00000001,qop=auth,digest-uri="imap/mail.example.org",response=${computeResponse(inputs)}`);
+          const response = new Uint8Array([...head, ...wire(user), ...tail]);
+          expect(dec(await s.step(response))).to.equal(`rspauth=${computeRspauth(inputs)}`);
+          expect(s.username).to.equal(user);
+        }
+      }
+    });
+
     it('maps a failing credential store to backend-failed', async () => {
       const s = makeServer({ credentials: { lookup: () => { throw new Error('ldap down'); } } });
       const r = makeClient().step(await s.step());

@@ -4,16 +4,16 @@ import { DigestMD5Client, DigestMD5Server } from '../dist/index.js';
 import { dec, enc, expectCode, expectCodeAsync } from './helpers/util.js';
 
 describe('negotiation of qop and cipher', () => {
-  it('defaults to auth only, and to the strong ciphers', () => {
+  it('defaults to auth only, and to the strong ciphers by SSF (aes, rc4 128 before 3des 112)', () => {
     const p = makePolicy({});
     expect(p.qops).to.deep.equal(['auth']);
-    expect(p.ciphers).to.deep.equal(['aes', '3des', 'rc4']);
+    expect(p.ciphers).to.deep.equal(['aes', 'rc4', '3des']);
   });
 
   it('the client takes its first preference that the server offers', () => {
     const p = makePolicy({ qop: ['auth-conf', 'auth-int', 'auth'] });
-    expect(chooseProtection(p, ['auth', 'auth-int', 'auth-conf'], ['des', 'rc4', '3des'])).to.deep.equal({ qop: 'auth-conf', cipher: '3des' });
-    expect(chooseProtection(p, ['auth', 'auth-int', 'auth-conf'], ['des', 'rc4'])).to.deep.equal({ qop: 'auth-conf', cipher: 'rc4' });
+    expect(chooseProtection(p, ['auth', 'auth-int', 'auth-conf'], ['des', 'rc4', '3des'])).to.deep.equal({ qop: 'auth-conf', cipher: 'rc4' });
+    expect(chooseProtection(p, ['auth', 'auth-int', 'auth-conf'], ['des', '3des'])).to.deep.equal({ qop: 'auth-conf', cipher: '3des' });
     expect(chooseProtection(p, ['auth', 'auth-int', 'auth-conf'], ['des', 'rc4-40'])).to.deep.equal({ qop: 'auth-int', cipher: undefined });
     expect(chooseProtection(p, ['auth'], [])).to.deep.equal({ qop: 'auth', cipher: undefined });
   });
@@ -25,7 +25,7 @@ describe('negotiation of qop and cipher', () => {
   });
 
   it('a client that requires a layer refuses a server that offers none', () => {
-    expectCode(() => chooseProtection(makePolicy({ qop: ['auth-conf', 'auth-int'] }), ['auth'], []), 'policy', /offers auth, we accept auth-conf\/aes,auth-conf\/3des,auth-conf\/rc4,auth-int/);
+    expectCode(() => chooseProtection(makePolicy({ qop: ['auth-conf', 'auth-int'] }), ['auth'], []), 'policy', /offers auth, we accept auth-conf\/aes,auth-conf\/rc4,auth-conf\/3des,auth-int/);
     expectCode(() => chooseProtection(makePolicy({ qop: ['auth-conf', 'auth-int', 'auth'], minSsf: 56 }), ['auth', 'auth-int'], []), 'policy');
   });
 
@@ -43,16 +43,16 @@ describe('negotiation of qop and cipher', () => {
     expect(serverAccepts(p, 'auth-conf', 'des', [65536])).to.equal(true);
     expect(serverAccepts(p, 'auth-conf', '3des', [65536])).to.equal(false);
     const strict = makePolicy({ qop: ['auth-conf', 'auth-int', 'auth'], minSsf: 100 });
-    expect(serverOffer(strict, 65536)).to.deep.equal({ qops: ['auth-conf'], ciphers: ['aes', '3des', 'rc4'] });
+    expect(serverOffer(strict, 65536)).to.deep.equal({ qops: ['auth-conf'], ciphers: ['aes', 'rc4', '3des'] });
   });
 
   it('aes (draft-melnikov-sasl-digest-aes) is preferred when offered, and needs maxbuf >= 32 both ways', () => {
     const p = makePolicy({ qop: ['auth-conf'] });
     expect(chooseProtection(p, ['auth-conf'], ['3des', 'rc4', 'aes'], [65536, 65536]).cipher).to.equal('aes');
-    expect(chooseProtection(p, ['auth-conf'], ['3des', 'rc4'], [65536, 65536]).cipher).to.equal('3des');
+    expect(chooseProtection(p, ['auth-conf'], ['3des', 'rc4'], [65536, 65536]).cipher).to.equal('rc4');
     expect(chooseProtection(p, ['auth-conf'], ['aes', '3des'], [31, 65536]).cipher).to.equal('3des');
     expect(chooseProtection(p, ['auth-conf'], ['aes', '3des'], [65536, 31]).cipher).to.equal('3des');
-    expect(serverOffer(p, 31).ciphers).to.deep.equal(['3des', 'rc4']);
+    expect(serverOffer(p, 31).ciphers).to.deep.equal(['rc4', '3des']);
     expect(serverAccepts(p, 'auth-conf', 'aes', [31, 65536])).to.equal(false);
     expect(serverAccepts(p, 'auth-conf', 'aes', [32, 32])).to.equal(true);
   });

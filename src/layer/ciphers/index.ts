@@ -54,6 +54,7 @@ const SPECS: readonly CipherSpec[] = [
       return state;
     },
   },
+  rc4('rc4', 128, 16),
   {
     name: '3des',
     ssf: 112,
@@ -77,7 +78,6 @@ const SPECS: readonly CipherSpec[] = [
       return state;
     },
   },
-  rc4('rc4', 128, 16),
   {
     name: 'des',
     ssf: 56,
@@ -96,7 +96,11 @@ const SPECS: readonly CipherSpec[] = [
   rc4('rc4-40', 40, 5),
 ];
 
-/** Every cipher, strongest first. */
+/**
+ * Every cipher, strongest first by SSF, as Cyrus ranks them (rc4 128 before 3des 112).
+ * That order is also what interoperates with Debian's Cyrus, which offers 3des but
+ * cannot run it under OpenSSL 3 (see README, "Interoperability").
+ */
 export const CIPHER_NAMES: readonly CipherName[] = SPECS.map((s) => s.name);
 
 export function isCipherName(s: string): s is CipherName {
