@@ -30,20 +30,19 @@ export interface Verifier {
 const DUMMY_URP = new Uint8Array(16);
 
 /**
- * The H(username:realm:password) values a client may have computed from a password.
- *
- * The RFC's form first: with charset=utf-8, each text as ISO-8859-1 when it fits,
- * else UTF-8; without it, the names exactly as sent and the password as ISO-8859-1.
- * Then, when any text is non-ASCII, everything as UTF-8: the Cyrus client sends no
- * charset and hashes UTF-8 bytes (its server tries both forms in the same order).
+ * The H(username:realm:password) values a client may have computed from a password,
+ * most likely first, without repeats (all three coincide for ASCII text):
+ * - each text as ISO-8859-1 when it fits, else UTF-8: the RFC with charset=utf-8, and
+ *   the Cyrus client, which sends UTF-8 without the charset directive but hashes so;
+ * - the names exactly as sent, the password as ISO-8859-1: the RFC without charset;
+ * - everything as UTF-8: clients that never convert (Cyrus's server tries this too).
  */
 export function passwordSecrets(r: DigestResponse, password: string): Uint8Array[] {
-  const rfc = r.utf8
-    ? hashUserRealmPassword(r.username, r.realm, password)
-    : hashUserRealmPasswordBytes(r.usernameBytes, r.realmBytes, hashBytes(password));
-  const ascii7 = /^[\x00-\x7f]*$/;
-  if (ascii7.test(r.username) && ascii7.test(r.realm) && ascii7.test(password)) return [rfc];
-  return [rfc, hashUserRealmPasswordBytes(utf8(r.username), utf8(r.realm), utf8(password))];
+  const converted = hashUserRealmPassword(r.username, r.realm, password);
+  const asSent = hashUserRealmPasswordBytes(r.usernameBytes, r.realmBytes, hashBytes(password));
+  const allUtf8 = hashUserRealmPasswordBytes(utf8(r.username), utf8(r.realm), utf8(password));
+  const ordered = r.utf8 ? [converted, allUtf8] : [asSent, converted, allUtf8];
+  return ordered.filter((x, i) => ordered.findIndex((y) => constantTimeEqual(x, y)) === i);
 }
 
 export class LocalVerifier implements Verifier {
