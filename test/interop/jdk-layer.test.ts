@@ -4,8 +4,10 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { INTEROP, java, ours, requireInterop, okFields, BACKEND } from './relay.js';
 import { pair, type Paired } from './pair.js';
+import { cell } from './results.js';
 
 const SPECS: [string, string | undefined][] = [
+  ['auth', undefined], // framed only: no layer, the bytes pass unchanged (bare has nothing to wrap)
   ['auth-int', undefined],
   ['auth-conf', '3des'],
   ['auth-conf', 'des'],
@@ -61,10 +63,11 @@ describe(`interop with the JDK: security layers (our crypto backend: ${BACKEND})
 
   for (const framed of [false, true]) {
     for (const [qop, cipher] of SPECS) {
+      if (qop === 'auth' && !framed) continue;
       for (const s of setups(qop, cipher, framed)) {
         const name = `${framed ? 'framed' : 'bare'} ${qop}${cipher ? '/' + cipher : ''}: ${s.label}`;
 
-        it(`${name}: messages of ${SIZES.join(', ')} bytes each way, and echoes`, async () => {
+        it(`${name}: messages of ${SIZES.join(', ')} bytes each way, and echoes`, cell({ peer: 'JDK', direction: s.oursIs, qop, cipher: cipher ?? '-', mode: framed ? 'framed' : 'bare' }, async () => {
           const p = await pair(s.server, s.client, INTEROP);
           try {
             expect(p.serverOk, p.server.stderr).to.match(/^OK /);
@@ -86,8 +89,9 @@ describe(`interop with the JDK: security layers (our crypto backend: ${BACKEND})
           } finally {
             p.close();
           }
-        });
+        }));
 
+        if (qop === 'auth') continue;
         it(`${name}: a tampered token from the JDK is refused by us, and so is everything after`, async () => {
           const p = await pair(s.server, s.client, INTEROP);
           try {
