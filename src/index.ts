@@ -36,6 +36,6 @@ export { CIPHER_NAMES, DEFAULT_CIPHERS, type CipherName } from './layer/ciphers/
 export { ssfOf } from './negotiate.js';
 export { ServerSessions, type ServerSessionsOptions, type AuthContext, type SessionStats } from './sessions.js';
 export { ClientContextCache, type ClientContextCacheOptions } from './client-cache.js';
-export { NonceIssuer, type NonceIssuerOptions, type NonceInfo } from './nonce.js';
+export { NonceIssuer, readNonceServerId, type NonceIssuerOptions, type NonceInfo } from './nonce.js';
 export { MemoryNonceStore, LruTtlCache, type NonceStore, type Clock } from './stores/memory.js';
 export { backend as cryptoBackend } from '#crypto';
