@@ -8,6 +8,7 @@
 // and empty list elements are skipped. Values are kept as raw bytes: which
 // charset they are in is decided one level up, by the `charset` directive.
 
+import { utf8 } from './bytes.js';
 import { malformed } from './errors.js';
 
 export interface Directive {
@@ -151,7 +152,6 @@ export interface DirectiveOut {
   readonly quote: boolean;
 }
 
-const encoder = new TextEncoder();
 
 /**
  * Serialises directives strictly: quoted values always escape `"` and `\`,
@@ -167,7 +167,7 @@ export function serialiseDirectives(list: readonly DirectiveOut[]): Uint8Array {
     const key = d.name.toLowerCase();
     if (seen.has(key)) throw new Error(`internal: directive "${d.name}" serialised twice`);
     seen.add(key);
-    const value = typeof d.value === 'string' ? encoder.encode(d.value) : d.value;
+    const value = typeof d.value === 'string' ? utf8(d.value) : d.value;
     if (parts.length > 0) parts.push(COMMA);
     pushAscii(d.name);
     parts.push(EQUALS);
