@@ -5,7 +5,20 @@ export { DigestMD5Client, type DigestMD5ClientOptions } from './client.js';
 export { DigestMD5Server, type DigestMD5ServerOptions } from './server.js';
 export { DigestMD5Error, type DigestMD5ErrorCode } from './errors.js';
 export type { Credential, CredentialQuery, CredentialStore } from './credentials.js';
-export { LocalVerifier, type Verifier, type VerifyRequest, type VerifyResult } from './verifier.js';
+export { LocalVerifier, type Verifier, type VerifyRequest, type VerifyResult, type ServerOffer } from './verifier.js';
+export {
+  HashedCredentialStore,
+  hashCredentials,
+  formatRecord,
+  parseRecord,
+  HASH_FORMS,
+  DEFAULT_HASH_FORMS,
+  type HashForm,
+  type HashEntry,
+  type HashedCredentialRecord,
+  type HashCredentialsOptions,
+  type HashedCredentialStoreOptions,
+} from './stores/hashed-credentials.js';
 export {
   computeA2,
   computeHA1,

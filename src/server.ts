@@ -272,7 +272,8 @@ export class DigestMD5Server {
     const nonce = this.nonce!;
     const age = this.sessions.checkNonce(nonce, r.nonce);
     const waiting = this.sessions.takePartial(nonce);
-    const { ha1, rspauth } = await this.verifier.verify({ response: r });
+    const offer = { realms: this.realms, qops: this.offer.qops, ciphers: this.offer.qops.includes('auth-conf') ? this.offer.ciphers : [], maxbuf: this.maxbuf_ };
+    const { ha1, rspauth } = await this.verifier.verify({ response: r, raw: input, offer });
     if (age === 'expired' || !waiting) {
       // Right credentials, old challenge: a fresh challenge with stale=true, not a failure.
       ha1.fill(0);

@@ -9,9 +9,23 @@ import { computeHA1, computeResponse, computeRspauth, hashUserRealmPassword, has
 import { DigestMD5Error } from './errors.js';
 import type { DigestResponse, Qop } from './messages.js';
 
+/** What the originating server offered in its digest-challenge. */
+export interface ServerOffer {
+  readonly realms: readonly string[];
+  readonly qops: readonly Qop[];
+  /** The ciphers offered with auth-conf (empty when auth-conf was not offered). */
+  readonly ciphers: readonly string[];
+  /** The server's maxbuf. */
+  readonly maxbuf: number;
+}
+
 export interface VerifyRequest {
   /** The client's digest-response, already checked against what the server offered. */
   readonly response: DigestResponse;
+  /** The digest-response exactly as received, for a verifier that forwards it (RemoteVerifier). */
+  readonly raw?: Uint8Array | undefined;
+  /** The server's view of the exchange, for a verifier that forwards it. */
+  readonly offer?: ServerOffer | undefined;
 }
 
 export interface VerifyResult {
@@ -39,10 +53,17 @@ const DUMMY_URP = new Uint8Array(16);
  */
 export function passwordSecrets(r: DigestResponse, password: string): Uint8Array[] {
   const converted = hashUserRealmPassword(r.username, r.realm, password);
+  // ASCII throughout (the common case): all three forms are the same bytes.
+  if (isAscii(r.username) && isAscii(r.realm) && isAscii(password)) return [converted];
   const asSent = hashUserRealmPasswordBytes(r.usernameBytes, r.realmBytes, hashBytes(password));
   const allUtf8 = hashUserRealmPasswordBytes(utf8(r.username), utf8(r.realm), utf8(password));
   const ordered = r.utf8 ? [converted, allUtf8] : [asSent, converted, allUtf8];
   return ordered.filter((x, i) => ordered.findIndex((y) => constantTimeEqual(x, y)) === i);
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 export class LocalVerifier implements Verifier {
@@ -59,7 +80,8 @@ export class LocalVerifier implements Verifier {
     let secrets: Uint8Array[] = [DUMMY_URP];
     if (credential !== undefined) {
       const c = checkCredential(credential);
-      secrets = 'hashedSecret' in c ? [c.hashedSecret] : passwordSecrets(r, c.password);
+      if (!('hashedSecret' in c)) secrets = passwordSecrets(r, c.password);
+      else secrets = c.hashedSecretUtf8 ? [c.hashedSecret, c.hashedSecretUtf8] : [c.hashedSecret];
     }
     const found = matchResponse(r, secrets);
     if ('password' in (credential ?? {})) wipe(...secrets);
