@@ -1,66 +1,52 @@
-// The README's first command: a server and a client authenticate with DIGEST-MD5
-// over TCP on loopback, and print what they negotiated. Uses the public API only.
-//
-// Wire format (for this demo): one base64 line per SASL message, "OK" or "NO <reason>"
-// from the server at the end.
+// The README's first command (`npm start`): the sample protocol's server on an ephemeral
+// loopback port with a generated user, and its client authenticating with auth-conf and
+// running a few commands inside the security layer. Uses the public API only.
 
-import { createServer, connect, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
-import { DigestMD5Client, DigestMD5Server, DigestMD5Error, hashUserRealmPassword } from 'digest-md5';
+import { randomBytes } from 'node:crypto';
+import { connectProtocolClient, createProtocolServer, cryptoBackend, hashUserRealmPassword } from 'digest-md5';
 
-const REALM = 'example.org';
-// The server stores only H(username:realm:password), never the password.
-const users = new Map([['alice', hashUserRealmPassword('alice', REALM, 'wonderland')]]);
+const REALM = 'demo.example';
+const username = `demo-${randomBytes(3).toString('hex')}`;
+const password = randomBytes(12).toString('base64url');
+// The server keeps only H(username:realm:password), never the password.
+const secret = hashUserRealmPassword(username, REALM, password);
 
-function lines(socket: Socket): () => Promise<string> {
-  const it = createInterface({ input: socket })[Symbol.asyncIterator]();
-  return async () => {
-    const r = await it.next();
-    if (r.done) throw new Error('connection closed');
-    return r.value;
-  };
-}
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
-
-const server = createServer(async (socket) => {
-  const next = lines(socket);
-  const sasl = new DigestMD5Server({
-    service: 'demo',
-    hosts: 'localhost',
+const server = createProtocolServer({
+  name: 'digest-md5 demo server',
+  sasl: {
+    hosts: ['localhost'],
     realms: [REALM],
-    credentials: { lookup: ({ username }) => (users.has(username) ? { hashedSecret: users.get(username)! } : undefined) },
-  });
-  try {
-    socket.write(b64(await sasl.step()) + '\n'); // digest-challenge
-    socket.write(b64(await sasl.step(unb64(await next()))) + '\n'); // rspauth
-    await sasl.step(unb64(await next())); // the client's empty final response
-    socket.write('OK\n');
-    console.log(`server: authenticated ${sasl.username} (authzid ${sasl.authzid}) in realm ${sasl.realm}, qop=${sasl.qop}`);
-  } catch (e) {
-    socket.write(`NO ${e instanceof DigestMD5Error ? e.code : 'error'}\n`);
-  }
-  socket.end();
+    qop: ['auth-conf', 'auth-int', 'auth'],
+    credentials: { lookup: ({ username: u, realm }) => (u === username && realm === REALM ? { hashedSecret: secret } : undefined) },
+  },
 });
+server.on('authenticated', (id, remote) => console.log(`server: ${remote} authenticated as ${id.authzid}, qop=${id.qop} cipher=${id.cipher}`));
+server.on('session-error', (e, remote) => console.log(`server: ${remote}: ${e.message}`));
 
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as { port: number };
-  console.log(`server: listening on 127.0.0.1:${port}`);
-  const socket = connect(port, '127.0.0.1', async () => {
-    const next = lines(socket);
-    const sasl = new DigestMD5Client({ username: 'alice', password: 'wonderland', service: 'demo', host: 'localhost' });
-    const challenge = unb64(await next());
-    console.log(`client: challenge  ${Buffer.from(challenge).toString('latin1')}`);
-    const response = sasl.step(challenge);
-    console.log(`client: response   ${Buffer.from(response).toString('utf8')}`);
-    socket.write(b64(response) + '\n');
-    const rspauth = unb64(await next());
-    console.log(`client: rspauth    ${Buffer.from(rspauth).toString('latin1')}`);
-    socket.write(b64(sasl.step(rspauth)) + '\n'); // verifies rspauth: the server knew the secret
-    const verdict = await next();
-    console.log(`client: server says ${verdict}; mutual authentication ${sasl.complete ? 'complete' : 'NOT complete'}, qop=${sasl.qop}, realm=${sasl.realm}`);
-    socket.end();
-    server.close();
-    process.exitCode = verdict === 'OK' && sasl.complete ? 0 : 1;
-  });
+const { port } = await server.listen(0, '127.0.0.1');
+console.log(`server: listening on 127.0.0.1:${port}, one generated user "${username}" in realm ${REALM} (crypto backend: ${cryptoBackend})`);
+
+const client = await connectProtocolClient({
+  port,
+  sasl: { username, password, host: 'localhost', qop: ['auth-conf'] }, // auth-conf or nothing
 });
+console.log(`client: greeting "${client.greeting}"`);
+console.log(`client: authenticated; negotiated qop=${client.qop} cipher=${client.cipher} ssf=${client.ssf}; everything below is wrapped`);
+
+const layer = client.secureStream!;
+let ok = client.qop === 'auth-conf';
+for (const command of ['CAPABILITY', 'WHOAMI', 'ECHO hello through the security layer', 'PUT colour ultramarine', 'GET colour', 'GET shape', 'QUIT']) {
+  const before = layer.stats;
+  const reply = command === 'QUIT' ? await client.quit() : await client.command(command);
+  const after = layer.stats;
+  const sent = `${after.plainOut - before.plainOut} bytes -> ${after.wireOut - before.wireOut} on the wire`;
+  const received = `${after.wireIn - before.wireIn} bytes on the wire -> ${after.plainIn - before.plainIn}`;
+  console.log(`  C: ${command.padEnd(40)} [${sent}]`);
+  for (const u of reply.untagged) console.log(`  S: * ${u}`);
+  console.log(`  S: ${`${reply.ok ? 'OK' : 'NO'} ${reply.text}`.trimEnd().padEnd(40)} [${received}]`);
+  if (command === 'GET colour') ok &&= reply.ok && reply.text === 'ultramarine';
+}
+const s = layer.stats;
+console.log(`client: ${s.framesOut} buffers sent (${s.plainOut} bytes of commands, ${s.wireOut} on the wire), ${s.framesIn} received (${s.plainIn} -> ${s.wireIn})`);
+await server.close();
+process.exitCode = ok ? 0 : 1;

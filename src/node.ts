@@ -2,6 +2,25 @@
 // runs on node:crypto through the #crypto import condition), plus Node-only adapters.
 
 export * from './index.js';
+export { SecureStream, secureStream, type SecureStreamOptions, type SecureStreamStats } from './node/stream.js';
+export {
+  ProtocolServer,
+  createProtocolServer,
+  ProtocolClient,
+  connectProtocolClient,
+  ProtocolError,
+  SAMPLE_SERVICE,
+  DEFAULT_STORE_LIMITS,
+  type ProtocolServerOptions,
+  type ProtocolServerEvents,
+  type SessionIdentity,
+  type ConnectProtocolOptions,
+  type ProtocolClientOptions,
+  type ProtocolReply,
+  type ProtocolSaslOptions,
+  type ProtocolErrorCode,
+  type StoreLimits,
+} from './node/protocol.js';
 export { CredentialFile, CredentialFileError, type CredentialFileOptions } from './node/credential-file.js';
 export {
   AuthServer,
