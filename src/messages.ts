@@ -278,8 +278,9 @@ export function serialiseChallenge(c: ChallengeFields): Uint8Array {
 }
 
 export interface ResponseFields {
-  username: string;
-  realm: string | undefined;
+  /** Text, or the exact bytes of a response being forwarded. */
+  username: string | Uint8Array;
+  realm: string | Uint8Array | undefined;
   nonce: Uint8Array;
   cnonce: Uint8Array;
   nc: number;
@@ -300,8 +301,9 @@ export function formatNc(nc: number): string {
 export function serialiseResponse(r: ResponseFields): Uint8Array {
   const list: DirectiveOut[] = [];
   if (r.utf8) list.push({ name: 'charset', value: 'utf-8', quote: false });
-  list.push({ name: 'username', value: wireBytes(r.username, r.utf8), quote: true });
-  if (r.realm !== undefined) list.push({ name: 'realm', value: wireBytes(r.realm, r.utf8), quote: true });
+  const text = (v: string | Uint8Array): Uint8Array => (typeof v === 'string' ? wireBytes(v, r.utf8) : v);
+  list.push({ name: 'username', value: text(r.username), quote: true });
+  if (r.realm !== undefined) list.push({ name: 'realm', value: text(r.realm), quote: true });
   list.push({ name: 'nonce', value: r.nonce, quote: true });
   list.push({ name: 'cnonce', value: r.cnonce, quote: true });
   list.push({ name: 'nc', value: formatNc(r.nc), quote: false });

@@ -8,6 +8,7 @@ import { intFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './arg
 import { createAuthServer } from './authd.js';
 import { oneLine } from './authd-wire.js';
 import { CredentialFile } from './credential-file.js';
+import { untilSignalled } from './signals.js';
 
 export const AUTHD_USAGE = `usage: digest-md5 authd --store FILE --cert FILE --key FILE --ca FILE --port P [options]
 
@@ -150,19 +151,7 @@ export async function runAuthd(argv: readonly string[], io: AuthdIo): Promise<nu
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   io.stdout.write(`listening on ${shown}:${address.port}\n`);
   io.stderr.write(`${file.size} user(s) in ${o.store}${o.allow ? `; servers allowed: ${o.allow.join(',')}` : ''}\n`);
-  await (io.stop ?? signalled());
+  await (io.stop ?? untilSignalled());
   await server.close();
   return 0;
-}
-
-function signalled(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.removeListener('SIGINT', done);
-      process.removeListener('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
 }

@@ -2,12 +2,12 @@
 // Authenticates, then sends each line of stdin as a command and prints the replies.
 
 import type { Readable, Writable } from 'node:stream';
-import type { ReadStream } from 'node:tty';
 import { DigestMD5Error } from '../errors.js';
 import { CIPHER_NAMES } from '../layer/ciphers/index.js';
 import { MAX_MAXBUF, MIN_MAXBUF, QOPS } from '../messages.js';
 import { intFlag, listFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args.js';
 import { LineChannel } from './line-channel.js';
+import { isTerminal, MAX_PASSWORD_BYTES as MAX_PASSWORD, promptHidden } from './password-input.js';
 import { connectProtocolClient, type ProtocolClient } from './protocol/client.js';
 import { ProtocolError } from './protocol/wire.js';
 
@@ -45,7 +45,6 @@ const FLAGS: FlagSpec[] = [
 ];
 
 /** Passwords and command lines longer than this are refused. */
-const MAX_PASSWORD = 1024;
 const MAX_COMMAND_LINE = 8192;
 
 export interface ConnectIo {
@@ -176,38 +175,8 @@ async function readPassword(fromStdin: boolean, lines: () => LineChannel, io: Co
   }
   const env = io.env.DIGEST_MD5_PASSWORD;
   if (env !== undefined) return env;
-  const tty = io.stdin as ReadStream;
-  if (tty.isTTY !== true || typeof tty.setRawMode !== 'function') {
+  if (!isTerminal(io.stdin)) {
     throw new UsageError('no password: stdin is not a terminal; set DIGEST_MD5_PASSWORD or use --password-stdin');
   }
-  return promptHidden(tty, io.stderr);
-}
-
-/** Reads a line from the terminal in raw mode, echoing nothing. */
-function promptHidden(tty: ReadStream, out: Writable): Promise<string> {
-  out.write('Password: ');
-  tty.setRawMode(true);
-  return new Promise((resolve, reject) => {
-    let pw = '';
-    const finish = (err?: Error): void => {
-      tty.removeListener('data', onData);
-      tty.setRawMode(false);
-      tty.pause();
-      out.write('\n');
-      if (err) reject(err);
-      else resolve(pw);
-    };
-    const onData = (chunk: Buffer): void => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return finish();
-        if (ch === '\u0003') return finish(new ProtocolError('bad-option', 'interrupted'));
-        if (ch === '\u0004' && pw.length === 0) return finish(new ProtocolError('bad-option', 'no password given'));
-        if (ch === '\u007f' || ch === '\b') pw = [...pw].slice(0, -1).join('');
-        else if (ch >= ' ') pw += ch;
-        if (pw.length > MAX_PASSWORD) return finish(new ProtocolError('too-large', `passwords are at most ${MAX_PASSWORD} characters`));
-      }
-    };
-    tty.on('data', onData);
-    tty.resume();
-  });
+  return promptHidden(io.stdin, io.stderr, 'Password: ', MAX_PASSWORD);
 }

@@ -6,11 +6,9 @@
 
 import * as tls from 'node:tls';
 import { fromHex } from '../bytes.js';
-import { wireBytes } from '../charset.js';
-import { serialiseDirectives, type DirectiveOut } from '../directives.js';
 import { DigestMD5Error } from '../errors.js';
 import { FrameDecoder } from '../layer/framing.js';
-import { DEFAULT_MAXBUF, formatNc, type DigestResponse } from '../messages.js';
+import { serialiseResponse, type DigestResponse, type Qop } from '../messages.js';
 import type { Verifier, VerifyRequest, VerifyResult } from '../verifier.js';
 import { AUTHD_VERSION, DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_REQUEST_BYTES, encodeBase64, encodeMessage, parseReply, type ReplyMessage } from './authd-wire.js';
 import type { Pem } from './authd.js';
@@ -72,20 +70,20 @@ function describe(e: unknown): string {
 
 /** The digest-response again from its parsed form, for a caller that did not pass the raw bytes. */
 export function serialiseParsedResponse(r: DigestResponse): Uint8Array {
-  const list: DirectiveOut[] = [];
-  if (r.utf8) list.push({ name: 'charset', value: 'utf-8', quote: false });
-  list.push({ name: 'username', value: r.usernameBytes, quote: true });
-  if (r.realmPresent) list.push({ name: 'realm', value: r.realmBytes, quote: true });
-  list.push({ name: 'nonce', value: r.nonce, quote: true });
-  list.push({ name: 'cnonce', value: r.cnonce, quote: true });
-  list.push({ name: 'nc', value: formatNc(r.nc), quote: false });
-  list.push({ name: 'qop', value: r.qop, quote: false });
-  list.push({ name: 'digest-uri', value: wireBytes(r.digestUri, r.utf8), quote: true });
-  list.push({ name: 'response', value: r.response, quote: false });
-  if (r.maxbuf !== DEFAULT_MAXBUF) list.push({ name: 'maxbuf', value: String(r.maxbuf), quote: false });
-  if (r.cipher !== undefined) list.push({ name: 'cipher', value: r.cipher, quote: false });
-  if (r.authzid !== undefined) list.push({ name: 'authzid', value: r.authzid, quote: true });
-  return serialiseDirectives(list);
+  return serialiseResponse({
+    username: r.usernameBytes,
+    realm: r.realmPresent ? r.realmBytes : undefined,
+    nonce: r.nonce,
+    cnonce: r.cnonce,
+    nc: r.nc,
+    qop: r.qop as Qop,
+    digestUri: r.digestUri,
+    response: r.response,
+    maxbuf: r.maxbuf,
+    utf8: r.utf8,
+    ...(r.cipher !== undefined ? { cipher: r.cipher } : {}),
+    ...(r.authzid !== undefined ? { authzid: r.authzid } : {}),
+  });
 }
 
 export class RemoteVerifier implements Verifier {

@@ -9,6 +9,7 @@ import { DigestMD5Error } from '../errors.js';
 import { intFlag, listFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args.js';
 import { createProtocolServer } from './protocol/server.js';
 import { readUsersFile, UsersFileError } from './users-file.js';
+import { untilSignalled } from './signals.js';
 
 export const SERVE_USAGE = `usage: digest-md5 serve --port P --users FILE [options]
 
@@ -133,19 +134,7 @@ export async function runServe(argv: readonly string[], io: ServeIo): Promise<nu
   io.stderr.write(
     `${users.count} account(s), realms ${(o.realmsFlag ?? users.realms).join(',')}, digest-uri hosts ${hosts.join(',')}, crypto backend: ${cryptoBackend}\n`,
   );
-  await (io.stop ?? signalled());
+  await (io.stop ?? untilSignalled());
   await server.close();
   return 0;
-}
-
-function signalled(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.removeListener('SIGINT', done);
-      process.removeListener('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
 }

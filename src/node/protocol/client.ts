@@ -14,6 +14,7 @@ import {
   MIN_LINE_BYTES,
   ProtocolError,
   SAMPLE_SERVICE,
+  closedWithin,
   decodeBase64,
   encodeBase64,
   fields,
@@ -204,15 +205,7 @@ export class ProtocolClient {
   async quit(): Promise<ProtocolReply> {
     const r = await this.command('QUIT');
     this.out.end();
-    await new Promise<void>((resolve) => {
-      if (this.socket.destroyed) return resolve();
-      const t = setTimeout(resolve, CLOSE_WAIT_MS);
-      t.unref();
-      this.socket.once('close', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    await closedWithin(this.socket, CLOSE_WAIT_MS);
     this.destroy();
     return r;
   }

@@ -17,6 +17,7 @@ import {
   MIN_LINE_BYTES,
   ProtocolError,
   SAMPLE_SERVICE,
+  closedWithin,
   decodeBase64,
   encodeBase64,
   oneLine,
@@ -234,14 +235,7 @@ class Session {
       return;
     }
     this.out.end();
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, LINGER_MS);
-      t.unref();
-      this.socket.once('close', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    await closedWithin(this.socket, LINGER_MS);
     this.destroy();
   }
 

@@ -84,3 +84,16 @@ export function fields(text: string): Map<string, string> {
   }
   return out;
 }
+
+/** Resolves when `socket` closes, or after `ms` at the latest (the timer does not hold the process). */
+export function closedWithin(socket: { destroyed: boolean; once(event: 'close', f: () => void): unknown }, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (socket.destroyed) return resolve();
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    socket.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
