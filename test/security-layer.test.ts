@@ -146,6 +146,17 @@ describe('security layer', () => {
     expect(Array.from(layers('auth-conf', 'des').server.unwrap(new Uint8Array([...ct2, 0, 1, 0, 0, 0, 0])))).to.deep.equal([1, 2, 3]);
   });
 
+  it('auth-int unwrap returns a view into the token (no copy); auth-conf a new buffer', () => {
+    const a = layers('auth-int', undefined);
+    const t = a.client.wrap(Uint8Array.of(1, 2, 3));
+    const u = a.server.unwrap(t);
+    expect(u.buffer).to.equal(t.buffer);
+    expect(Array.from(u)).to.deep.equal([1, 2, 3]);
+    const b = layers('auth-conf', 'rc4');
+    const t2 = b.client.wrap(Uint8Array.of(1, 2, 3));
+    expect(b.server.unwrap(t2).buffer).to.not.equal(t2.buffer);
+  });
+
   it('rejects a wrong message type even with a good MAC', () => {
     const { client, server } = layers('auth-int', undefined);
     const t = client.wrap(Uint8Array.of(9));

@@ -149,6 +149,8 @@ export class SecurityLayer {
   /**
    * Checks and opens one token. A token larger than our maxbuf is refused without
    * consuming anything; any MAC, padding, message-type or sequence failure ends the layer.
+   * With auth-int the plaintext returned is a view into `token` (no copy: a 64 KiB copy
+   * and allocation measured a fifth of wrap+unwrap): copy it before reusing that memory.
    */
   unwrap(token: Uint8Array): Uint8Array {
     this.checkUsable();
@@ -174,7 +176,7 @@ export class SecurityLayer {
     const expected = this.receive.mac.mac(seq, msg).subarray(0, MAC_LEN);
     const macOk = constantTimeEqual(expected, token.subarray(t - MAC_LEN, t));
     this.checkTrailer(token, t, macOk);
-    return msg.slice();
+    return msg; // a view into the token: no copy (see unwrap())
   }
 
   private openConfidential(token: Uint8Array): Uint8Array {
