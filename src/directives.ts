@@ -85,30 +85,34 @@ export function parseDirectives(input: Uint8Array): Directive[] {
     if (i < n && input[i] === DQUOTE) {
       quoted = true;
       i++;
-      const bytes: number[] = [];
+      const start = i;
+      let escapes = 0;
       let closed = false;
       while (i < n) {
         const c = input[i]!;
         if (c === DQUOTE) {
           closed = true;
-          i++;
           break;
         }
         if (c === BACKSLASH) {
           // quoted-pair = "\" CHAR, CHAR being any US-ASCII byte.
           if (i + 1 >= n) break;
-          const next = input[i + 1]!;
-          if (next > 0x7f) malformed(`quoted-pair of a non-ASCII byte in "${name}" at byte ${i}`);
-          bytes.push(next);
+          if (input[i + 1]! > 0x7f) malformed(`quoted-pair of a non-ASCII byte in "${name}" at byte ${i}`);
+          escapes++;
           i += 2;
           continue;
         }
         if (isForbiddenCtl(c)) malformed(`control character 0x${c.toString(16)} in the value of "${name}"`);
-        bytes.push(c);
         i++;
       }
       if (!closed) malformed(`unterminated quoted-string in the value of "${name}"`);
-      value = Uint8Array.from(bytes);
+      if (escapes === 0) value = input.slice(start, i);
+      else {
+        // Unescape: one array of the final size (a number[] per value measured slower).
+        value = new Uint8Array(i - start - escapes);
+        for (let k = start, o = 0; k < i; k++) value[o++] = input[input[k] === BACKSLASH ? ++k : k]!;
+      }
+      i++; // the closing quote
     } else {
       const start = i;
       while (i < n && TOKEN_CHAR[input[i]!] === 1) i++;

@@ -65,6 +65,20 @@ export interface DigestResponse {
 
 type Multiplicity = 'once' | 'optional' | 'many';
 
+const REQUIRED = new WeakMap<Record<string, Multiplicity>, string[]>();
+
+/** The names a rule set requires, computed once per rule set. */
+function requiredOf(rules: Record<string, Multiplicity>): string[] {
+  let r = REQUIRED.get(rules);
+  if (!r) {
+    r = Object.entries(rules)
+      .filter(([, m]) => m === 'once')
+      .map(([n]) => n);
+    REQUIRED.set(rules, r);
+  }
+  return r;
+}
+
 /** Groups directives by name, enforcing each known name's multiplicity; unknown names are ignored. */
 function collect(
   list: Directive[],
@@ -81,8 +95,8 @@ function collect(
       prev.push(d);
     } else seen.set(d.name, [d]);
   }
-  for (const [name, rule] of Object.entries(rules)) {
-    if (rule === 'once' && !seen.has(name)) malformed(`directive "${name}" is missing from the ${what}`);
+  for (const name of requiredOf(rules)) {
+    if (!seen.has(name)) malformed(`directive "${name}" is missing from the ${what}`);
   }
   return seen;
 }
@@ -234,10 +248,12 @@ export function parseResponse(input: Uint8Array): DigestResponse {
   };
 }
 
+const RESPONSE_AUTH_RULES: Record<string, Multiplicity> = { rspauth: 'once' };
+
 /** Parses `rspauth=<32 hex>`; other directives are ignored. Returns the lower-cased hex. */
 export function parseResponseAuth(input: Uint8Array): string {
   checkSize(input, MAX_CHALLENGE_SIZE, 'response-auth');
-  const map = collect(parseDirectives(input), { rspauth: 'once' }, 'response-auth');
+  const map = collect(parseDirectives(input), RESPONSE_AUTH_RULES, 'response-auth');
   const v = asciiValue(one(map, 'rspauth')!).toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(v)) malformed('rspauth is not 32 hex digits');
   return v;
