@@ -126,10 +126,6 @@ export class ServerSessions {
     return this.contexts.get(nonce);
   }
 
-  dropContext(nonce: string): void {
-    this.contexts.delete(nonce);
-  }
-
   /** The expiry to give the nonce store for a nonce used now. */
   nonceExpiry(): number {
     return this.now() + Math.max(this.nonceLifetimeMs, this.contextTtlMs);

@@ -5,17 +5,10 @@ import { deriveConfidentialityKeys, deriveIntegrityKeys } from '../dist/layer/ke
 import { cipherSpec, type CipherName } from '../dist/layer/ciphers/index.js';
 import { hmacMd5 } from '../dist/crypto/portable.js';
 import { expectCode } from './helpers/util.js';
+import { LAYER_SPECS } from './helpers/layers.js';
 
 const HA1 = new Uint8Array(Buffer.from('00112233445566778899aabbccddeeff', 'hex'));
-const SPECS: [LayerQop, CipherName | undefined][] = [
-  ['auth-int', undefined],
-  ['auth-conf', 'aes'],
-  ['auth-conf', '3des'],
-  ['auth-conf', 'des'],
-  ['auth-conf', 'rc4'],
-  ['auth-conf', 'rc4-56'],
-  ['auth-conf', 'rc4-40'],
-];
+const SPECS = LAYER_SPECS;
 
 function layers(qop: LayerQop, cipher: CipherName | undefined, o: { clientMaxbuf?: number; serverMaxbuf?: number; seq?: number } = {}) {
   const cm = o.clientMaxbuf ?? 65536;

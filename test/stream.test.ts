@@ -10,17 +10,10 @@ import { SecurityLayer, type LayerQop } from '../dist/layer/security-layer.js';
 import { splitFrames, wrapFramed } from '../dist/layer/framing.js';
 import type { CipherName } from '../dist/layer/ciphers/index.js';
 import { duplexPair } from './helpers/duplex-pair.js';
+import { LAYER_SPECS } from './helpers/layers.js';
 
 const HA1 = new Uint8Array(Buffer.from('0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'hex'));
-const SPECS: [LayerQop, CipherName | undefined][] = [
-  ['auth-int', undefined],
-  ['auth-conf', 'aes'],
-  ['auth-conf', '3des'],
-  ['auth-conf', 'des'],
-  ['auth-conf', 'rc4'],
-  ['auth-conf', 'rc4-56'],
-  ['auth-conf', 'rc4-40'],
-];
+const SPECS = LAYER_SPECS;
 const label = (qop: string, cipher?: string) => `${qop}${cipher ? '/' + cipher : ''}`;
 
 /** A matching client and server layer; fresh ones always start from the same keys and sequence 0. */

@@ -73,3 +73,14 @@ export function listFlag<T extends string>(p: ParsedArgs, name: string, allowed:
   }
   return items as T[];
 }
+
+/**
+ * The one-line error report of a command: "digest-md5 CMD: message", with a pointer
+ * to --help for usage errors (status 2). Returns the status, for `return fail(...)`.
+ */
+export function commandFailure(stderr: { write(s: string): unknown }, command: string): (message: string, status: number) => number {
+  return (message, status) => {
+    stderr.write(`digest-md5 ${command}: ${message.replace(/[\r\n]+/g, ' ')}${status === 2 ? ` (see digest-md5 ${command} --help)` : ''}\n`);
+    return status;
+  };
+}

@@ -4,7 +4,7 @@
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { DigestMD5Error } from '../errors.js';
-import { intFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args.js';
+import { intFlag, parseArgs, stringFlag, UsageError, type FlagSpec, commandFailure } from './args.js';
 import { createAuthServer } from './authd.js';
 import { oneLine } from './authd-wire.js';
 import { CredentialFile } from './credential-file.js';
@@ -82,10 +82,7 @@ async function readPem(path: string, what: string, secret: boolean): Promise<Buf
 
 /** Runs `authd`; resolves to the exit status. */
 export async function runAuthd(argv: readonly string[], io: AuthdIo): Promise<number> {
-  const fail = (message: string, status: number): number => {
-    io.stderr.write(`digest-md5 authd: ${message.replace(/[\r\n]+/g, ' ')}${status === 2 ? ' (see digest-md5 authd --help)' : ''}\n`);
-    return status;
-  };
+  const fail = commandFailure(io.stderr, 'authd');
   let o;
   try {
     const a = parseArgs(argv, FLAGS);

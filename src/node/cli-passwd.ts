@@ -4,7 +4,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { DigestMD5Error } from '../errors.js';
 import { DEFAULT_HASH_FORMS, HASH_FORMS, hashCredentials, type HashForm } from '../stores/hashed-credentials.js';
-import { listFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args.js';
+import { listFlag, parseArgs, stringFlag, UsageError, type FlagSpec, commandFailure } from './args.js';
 import { CredentialFile } from './credential-file.js';
 import { isTerminal, MAX_PASSWORD_BYTES, promptHidden, readFirstLine } from './password-input.js';
 
@@ -52,10 +52,7 @@ const REALM_FORMS: readonly HashForm[] = ['realm', 'lower', 'lower-realm'];
 
 /** Runs `passwd`; resolves to the exit status. */
 export async function runPasswd(argv: readonly string[], io: PasswdIo): Promise<number> {
-  const fail = (message: string, status: number): number => {
-    io.stderr.write(`digest-md5 passwd: ${message.replace(/[\r\n]+/g, ' ')}${status === 2 ? ' (see digest-md5 passwd --help)' : ''}\n`);
-    return status;
-  };
+  const fail = commandFailure(io.stderr, 'passwd');
   let o;
   try {
     const a = parseArgs(argv, FLAGS);

@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { DigestMD5Error } from '../errors.js';
 import { CIPHER_NAMES } from '../layer/ciphers/index.js';
 import { MAX_MAXBUF, MIN_MAXBUF, QOPS } from '../messages.js';
-import { intFlag, listFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args.js';
+import { intFlag, listFlag, parseArgs, stringFlag, UsageError, type FlagSpec, commandFailure } from './args.js';
 import { LineChannel } from './line-channel.js';
 import { isTerminal, MAX_PASSWORD_BYTES as MAX_PASSWORD, promptHidden } from './password-input.js';
 import { connectProtocolClient, type ProtocolClient } from './protocol/client.js';
@@ -65,10 +65,7 @@ function parseAddress(text: string): { host: string; port: number } {
 
 /** Runs `connect`; resolves to the exit status. */
 export async function runConnect(argv: readonly string[], io: ConnectIo): Promise<number> {
-  const fail = (message: string, status: number): number => {
-    io.stderr.write(`digest-md5 connect: ${message.replace(/[\r\n]+/g, ' ')}${status === 2 ? ' (see digest-md5 connect --help)' : ''}\n`);
-    return status;
-  };
+  const fail = commandFailure(io.stderr, 'connect');
   let o;
   try {
     const a = parseArgs(argv, FLAGS);

@@ -11,7 +11,7 @@ import { DigestMD5Server } from '../server.js';
 import { ClientContextCache } from '../client-cache.js';
 import { ServerSessions } from '../sessions.js';
 import { intFlag, listFlag, parseArgs, stringFlag, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
-import { LineReader } from './lines.js';
+import { LineChannel, type LineResult } from './line-channel.js';
 import { CIPHER_NAMES } from '../layer/ciphers/index.js';
 import { splitFrames, wrapFramed } from '../layer/framing.js';
 import type { SecurityLayer } from '../layer/security-layer.js';
@@ -124,7 +124,7 @@ function splitList(v: string | undefined): string[] | undefined {
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 class Peer {
-  private readonly lines: LineReader;
+  private readonly lines: LineChannel;
   /** Lives as long as the process, so that R reaches the contexts of earlier rounds (as Cyrus's caches do). */
   private readonly clientCache = new ClientContextCache();
   private sessions: ServerSessions | undefined;
@@ -138,7 +138,16 @@ class Peer {
     private readonly o: PeerOptions,
     private readonly io: PeerIo,
   ) {
-    this.lines = new LineReader(io.stdin, MAX_LINE);
+    this.lines = new LineChannel(io.stdin, MAX_LINE);
+  }
+
+  /** The next stdin line; a failing stdin counts as its end (the peer then exits, never crashes). */
+  private async nextLine(): Promise<LineResult> {
+    try {
+      return await this.lines.next();
+    } catch {
+      return { kind: 'end' };
+    }
   }
 
   private say(line: string): void {
@@ -157,10 +166,10 @@ class Peer {
   private async expect(tag: 'S' | 'C', allowNone: true): Promise<Uint8Array | 'none' | 'quit' | 'end'>;
   private async expect(tag: 'S' | 'C', allowNone = false): Promise<Uint8Array | 'none' | 'quit' | 'end'> {
     for (;;) {
-      const l = await this.lines.next();
+      const l = await this.nextLine();
       if (l.kind === 'end') return 'end';
       if (l.kind === 'too-long') {
-        this.error(`line of ${l.length} bytes is too long`);
+        this.error(`line longer than ${MAX_LINE} bytes`);
         continue;
       }
       const text = l.text;
@@ -324,10 +333,10 @@ class Peer {
   /** After OK: P:, D:, W:, I, R, Q. Returns 'reauth' for R, 'quit' for Q or end of input. */
   private async dataPhase(session: Session): Promise<'reauth' | 'quit'> {
     for (;;) {
-      const l = await this.lines.next();
+      const l = await this.nextLine();
       if (l.kind === 'end') return 'quit';
       if (l.kind === 'too-long') {
-        this.error(`line of ${l.length} bytes is too long`);
+        this.error(`line longer than ${MAX_LINE} bytes`);
         continue;
       }
       const text = l.text.trim();

@@ -6,7 +6,7 @@ import { CIPHER_NAMES } from '../layer/ciphers/index.js';
 import { MAX_MAXBUF, MIN_MAXBUF, QOPS } from '../messages.js';
 import { backend as cryptoBackend } from '#crypto';
 import { DigestMD5Error } from '../errors.js';
-import { intFlag, listFlag, parseArgs, stringFlag, UsageError, type FlagSpec } from './args.js';
+import { intFlag, listFlag, parseArgs, stringFlag, UsageError, type FlagSpec, commandFailure } from './args.js';
 import { createProtocolServer } from './protocol/server.js';
 import { readUsersFile, UsersFileError } from './users-file.js';
 import { untilSignalled } from './signals.js';
@@ -55,10 +55,7 @@ function list(v: string | undefined): string[] | undefined {
 
 /** Runs `serve`; resolves to the exit status. */
 export async function runServe(argv: readonly string[], io: ServeIo): Promise<number> {
-  const fail = (message: string, status: number): number => {
-    io.stderr.write(`digest-md5 serve: ${message.replace(/[\r\n]+/g, ' ')}${status === 2 ? ' (see digest-md5 serve --help)' : ''}\n`);
-    return status;
-  };
+  const fail = commandFailure(io.stderr, 'serve');
   let options;
   try {
     const a = parseArgs(argv, FLAGS);

@@ -5,14 +5,8 @@ import { DigestMD5Error } from '../../dist/index.js';
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-/** Asserts that `f` throws a DigestMD5Error with `code` (and a message matching `re`, when given). */
-export function expectCode(f: () => unknown, code: string, re?: RegExp): DigestMD5Error {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
+/** Asserts that `caught` is a DigestMD5Error with `code` (and a message matching `re`, when given). */
+function checkCaught(caught: unknown, code: string, re?: RegExp): DigestMD5Error {
   expect(caught, 'expected a DigestMD5Error').to.be.instanceOf(DigestMD5Error);
   const err = caught as DigestMD5Error;
   expect(err.code, err.message).to.equal(code);
@@ -20,18 +14,24 @@ export function expectCode(f: () => unknown, code: string, re?: RegExp): DigestM
   return err;
 }
 
+/** Asserts that `f` throws a DigestMD5Error with `code` (and a message matching `re`, when given). */
+export function expectCode(f: () => unknown, code: string, re?: RegExp): DigestMD5Error {
+  try {
+    f();
+  } catch (e) {
+    return checkCaught(e, code, re);
+  }
+  return checkCaught(undefined, code, re);
+}
+
+/** The same for a function whose promise should reject. */
 export async function expectCodeAsync(f: () => Promise<unknown>, code: string, re?: RegExp): Promise<DigestMD5Error> {
-  let caught: unknown;
   try {
     await f();
   } catch (e) {
-    caught = e;
+    return checkCaught(e, code, re);
   }
-  expect(caught, 'expected a DigestMD5Error').to.be.instanceOf(DigestMD5Error);
-  const err = caught as DigestMD5Error;
-  expect(err.code, err.message).to.equal(code);
-  if (re) expect(err.message).to.match(re);
-  return err;
+  return checkCaught(undefined, code, re);
 }
 
 /** The crypto backend this mocha run is expected to use (set by `--node-option conditions=portable`). */
