@@ -8,6 +8,7 @@
 // and empty list elements are skipped. Values are kept as raw bytes: which
 // charset they are in is decided one level up, by the `charset` directive.
 
+import { outputBytes } from './alloc.js';
 import { utf8 } from './bytes.js';
 import { malformed } from './errors.js';
 
@@ -182,7 +183,7 @@ export function serialiseDirectives(list: readonly DirectiveOut[]): Uint8Array {
       for (const c of value) if (TOKEN_CHAR[c] !== 1) throw new Error(`internal: "${d.name}" value is not a token`);
     }
   }
-  const out = new Uint8Array(size);
+  const out = outputBytes(size);
   let o = 0;
   for (let k = 0; k < list.length; k++) {
     const d = list[k]!;

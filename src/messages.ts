@@ -2,6 +2,7 @@
 // digest-challenge, the digest-response and the response-auth (rspauth), each
 // parsed with its multiplicity rules and size limit, and serialised strictly.
 
+import { outputBytes } from './alloc.js';
 import { decodeLatin1 } from './bytes.js';
 import { decodeText, wireBytes } from './charset.js';
 import { parseDirectives, parseTokenList, serialiseDirectives, type Directive, type DirectiveOut } from './directives.js';
@@ -340,7 +341,7 @@ export function serialiseResponseAuth(rspauth: string): Uint8Array {
 function joinLists(parts: Uint8Array[]): Uint8Array {
   const nonEmpty = parts.filter((p) => p.length > 0);
   const total = nonEmpty.reduce((n, p) => n + p.length, 0) + Math.max(0, nonEmpty.length - 1);
-  const out = new Uint8Array(total);
+  const out = outputBytes(total);
   let o = 0;
   nonEmpty.forEach((p, k) => {
     if (k > 0) out[o++] = 0x2c;

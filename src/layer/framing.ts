@@ -2,6 +2,7 @@
 // length, then that many bytes. Every declared length is checked against our
 // maxbuf before anything is allocated for it.
 
+import { outputBytes } from '../alloc.js';
 import { readUint32BE, writeUint32BE } from '../bytes.js';
 import { DigestMD5Error } from '../errors.js';
 import type { SecurityLayer } from './security-layer.js';
@@ -10,7 +11,7 @@ const LENGTH_BYTES = 4;
 
 /** Prefixes a token with its 4-byte big-endian length. */
 export function frame(token: Uint8Array): Uint8Array {
-  const out = new Uint8Array(LENGTH_BYTES + token.length);
+  const out = outputBytes(LENGTH_BYTES + token.length);
   writeUint32BE(out, 0, token.length);
   out.set(token, LENGTH_BYTES);
   return out;
@@ -27,7 +28,7 @@ export function wrapFramed(layer: SecurityLayer, plain: Uint8Array): Uint8Array 
   for (let at = 0; at < plain.length; at += step) tokens.push(layer.wrap(plain.subarray(at, Math.min(plain.length, at + step))));
   let total = 0;
   for (const t of tokens) total += LENGTH_BYTES + t.length;
-  const out = new Uint8Array(total);
+  const out = outputBytes(total);
   let o = 0;
   for (const t of tokens) {
     writeUint32BE(out, o, t.length);

@@ -5,6 +5,7 @@
 import { hmacMd5 } from '#crypto';
 import { constantTimeEqual, readUint32BE, writeUint32BE } from '../bytes.js';
 import type { HmacMd5 } from '../crypto/types.js';
+import { outputBytes } from '../alloc.js';
 import { DigestMD5Error } from '../errors.js';
 import { cipherSpec, type CipherName, type CipherSpec } from './ciphers/index.js';
 import type { CipherState } from './ciphers/types.js';
@@ -123,7 +124,7 @@ export class SecurityLayer {
     let token: Uint8Array;
     if (this.qop === 'auth-int') {
       // msg ‖ MAC(10) ‖ 0x0001 ‖ seq
-      token = new Uint8Array(plain.length + MAC_LEN + TRAILER_LEN);
+      token = outputBytes(plain.length + MAC_LEN + TRAILER_LEN);
       token.set(plain, 0);
       token.set(mac.subarray(0, MAC_LEN), plain.length);
     } else {
@@ -131,7 +132,7 @@ export class SecurityLayer {
       const bs = this.spec!.blockSize;
       const pad = bs === 1 ? 0 : bs - ((plain.length + MAC_LEN) % bs);
       const ctLen = plain.length + pad + MAC_LEN;
-      token = new Uint8Array(ctLen + TRAILER_LEN);
+      token = outputBytes(ctLen + TRAILER_LEN);
       token.set(plain, 0);
       token.fill(pad, plain.length, plain.length + pad);
       token.set(mac.subarray(0, MAC_LEN), plain.length + pad);
