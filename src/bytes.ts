@@ -164,18 +164,21 @@ export function toBase64Url(bytes: Uint8Array): string {
   return s;
 }
 
-/** Decodes unpadded base64url; undefined on any character or length outside the alphabet. */
-export function fromBase64Url(text: string): Uint8Array | undefined {
-  if (text.length % 4 === 1) return undefined;
-  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
+/**
+ * Decodes unpadded base64url (RFC 4648 §5) from ASCII bytes into `out` (which must hold
+ * floor(3 * length / 4) bytes); returns the number of bytes written, or -1 on any
+ * character or length outside the alphabet.
+ */
+export function base64UrlDecodeInto(text: Uint8Array, out: Uint8Array): number {
+  if (text.length % 4 === 1) return -1;
   let acc = 0;
   let bits = 0;
   let o = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+    const c = text[i]!;
     const v = c < 128 ? B64URL_INDEX[c]! : -1;
-    if (v < 0) return undefined;
-    acc = (acc << 6) | v;
+    if (v < 0) return -1;
+    acc = ((acc << 6) | v) & 0xffffff;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
@@ -183,6 +186,6 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
     }
   }
   // Leftover bits must be zero, so every byte string has exactly one encoding.
-  if ((acc & ((1 << bits) - 1)) !== 0) return undefined;
-  return out;
+  if ((acc & ((1 << bits) - 1)) !== 0) return -1;
+  return o;
 }

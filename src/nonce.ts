@@ -5,8 +5,9 @@
 // Layout before base64url: version(1) ‖ issued-at ms (6, big-endian) ‖ random(16) ‖
 // id length(1) ‖ server id (UTF-8, 1..64) ‖ HMAC-SHA-256(nonce key, all before)[0..16).
 
-import { hmacSha256, randomBytes } from '#crypto';
-import { constantTimeEqual, decodeUtf8, fromBase64Url, toBase64Url, utf8 } from './bytes.js';
+import { randomBytes } from '#crypto';
+import { base64UrlDecodeInto, constantTimeEqual, decodeUtf8, toBase64Url, utf8 } from './bytes.js';
+import { HmacSha256State } from './crypto/sha256.js';
 import { DigestMD5Error } from './errors.js';
 import type { Clock } from './stores/memory.js';
 
@@ -15,6 +16,8 @@ const TIME_BYTES = 6;
 const RANDOM_BYTES = 16; // 128 bits from the CSPRNG
 const MAC_BYTES = 16; // HMAC-SHA-256 truncated to 128 bits
 const MAX_ID_BYTES = 64;
+/** Version, time, random bytes and the id's length: what precedes the id. */
+const FIXED_BYTES = 2 + TIME_BYTES + RANDOM_BYTES;
 /** Nonce keys shorter than this are refused (HMAC-SHA-256 wants 256 bits; 128 is the floor). */
 export const MIN_NONCE_KEY_BYTES = 16;
 
@@ -35,8 +38,11 @@ export interface NonceIssuerOptions {
 export class NonceIssuer {
   readonly serverId: string;
   private readonly id: Uint8Array;
-  private readonly key: Uint8Array;
+  private readonly mac: HmacSha256State;
   private readonly now: Clock;
+  // Reused buffers (nothing here awaits): the nonce being built or checked, and a MAC.
+  private readonly bytes: Uint8Array;
+  private readonly digest = new Uint8Array(32);
 
   constructor(o: NonceIssuerOptions) {
     if (typeof o.serverId !== 'string' || o.serverId.length === 0) throw new DigestMD5Error('bad-option', 'serverId must be a non-empty string');
@@ -46,26 +52,26 @@ export class NonceIssuer {
       throw new DigestMD5Error('bad-option', `the nonce key must be at least ${MIN_NONCE_KEY_BYTES} bytes`);
     }
     this.serverId = o.serverId;
-    this.key = o.key.slice();
+    this.mac = new HmacSha256State(o.key);
     this.now = o.now ?? Date.now;
+    this.bytes = new Uint8Array(FIXED_BYTES + this.id.length + MAC_BYTES);
   }
 
   /** A fresh nonce (ASCII, base64url). */
   issue(): string {
-    const body = new Uint8Array(1 + TIME_BYTES + RANDOM_BYTES + 1 + this.id.length);
-    body[0] = VERSION;
+    const bodyLen = FIXED_BYTES + this.id.length;
+    const out = this.bytes;
+    out[0] = VERSION;
     let t = Math.max(0, Math.floor(this.now()));
     for (let i = TIME_BYTES; i >= 1; i--) {
-      body[i] = t % 256;
+      out[i] = t % 256;
       t = Math.floor(t / 256);
     }
-    body.set(randomBytes(RANDOM_BYTES), 1 + TIME_BYTES);
-    body[1 + TIME_BYTES + RANDOM_BYTES] = this.id.length;
-    body.set(this.id, 2 + TIME_BYTES + RANDOM_BYTES);
-    const mac = hmacSha256(this.key, body).subarray(0, MAC_BYTES);
-    const out = new Uint8Array(body.length + MAC_BYTES);
-    out.set(body);
-    out.set(mac, body.length);
+    out.set(randomBytes(RANDOM_BYTES), 1 + TIME_BYTES);
+    out[FIXED_BYTES - 1] = this.id.length;
+    out.set(this.id, FIXED_BYTES);
+    this.mac.mac(out.subarray(0, bodyLen), this.digest);
+    out.set(this.digest.subarray(0, MAC_BYTES), bodyLen);
     return toBase64Url(out);
   }
 
@@ -78,21 +84,26 @@ export class NonceIssuer {
     const bad = (why: string): never => {
       throw new DigestMD5Error('invalid-response', `nonce ${why}`);
     };
-    let text = '';
-    for (const c of nonce) text += String.fromCharCode(c);
-    const bytes = fromBase64Url(text) ?? bad('is not one of ours (not base64url)');
-    const fixed = 2 + TIME_BYTES + RANDOM_BYTES;
-    if (bytes.length < fixed + 1 + MAC_BYTES || bytes[0] !== VERSION) bad('is not one of ours (bad length or version)');
-    const idLen = bytes[fixed - 1]!;
-    if (idLen < 1 || bytes.length !== fixed + idLen + MAC_BYTES) bad('is not one of ours (bad length)');
-    const body = bytes.subarray(0, fixed + idLen);
-    const expected = hmacSha256(this.key, body).subarray(0, MAC_BYTES);
-    if (!constantTimeEqual(expected, bytes.subarray(fixed + idLen))) bad('failed its MAC check: forged, or issued under another key');
-    const serverId = decodeUtf8(body.subarray(fixed)) ?? bad('names a server id that is not UTF-8');
-    if (!constantTimeEqual(body.subarray(fixed), this.id)) bad(`was issued by "${serverId}", not by this server ("${this.serverId}")`);
+    // Decoded straight from the bytes, into the reused buffer when it fits (a nonce of this
+    // server's always does; another server's, with a longer id, gets an array of its own).
+    const max = Math.floor((nonce.length * 3) / 4);
+    const target = max <= this.bytes.length ? this.bytes : new Uint8Array(max);
+    const len = base64UrlDecodeInto(nonce, target);
+    if (len < 0) bad('is not one of ours (not base64url)');
+    const bytes = target.subarray(0, len);
+    if (bytes.length < FIXED_BYTES + 1 + MAC_BYTES || bytes[0] !== VERSION) bad('is not one of ours (bad length or version)');
+    const idLen = bytes[FIXED_BYTES - 1]!;
+    if (idLen < 1 || bytes.length !== FIXED_BYTES + idLen + MAC_BYTES) bad('is not one of ours (bad length)');
+    const body = bytes.subarray(0, FIXED_BYTES + idLen);
+    const expected = this.mac.mac(body, this.digest).subarray(0, MAC_BYTES);
+    if (!constantTimeEqual(expected, bytes.subarray(FIXED_BYTES + idLen))) bad('failed its MAC check: forged, or issued under another key');
+    const id = body.subarray(FIXED_BYTES);
+    if (!constantTimeEqual(id, this.id)) {
+      bad(`was issued by "${decodeUtf8(id) ?? '(not UTF-8)'}", not by this server ("${this.serverId}")`);
+    }
     let issuedAt = 0;
     for (let i = 1; i <= TIME_BYTES; i++) issuedAt = issuedAt * 256 + body[i]!;
-    return { serverId, issuedAt };
+    return { serverId: this.serverId, issuedAt };
   }
 }
 
@@ -103,12 +114,10 @@ export class NonceIssuer {
  * Undefined when the text is not a nonce of this format.
  */
 export function readNonceServerId(nonce: Uint8Array): string | undefined {
-  let text = '';
-  for (const c of nonce) text += String.fromCharCode(c);
-  const bytes = fromBase64Url(text);
-  const fixed = 2 + TIME_BYTES + RANDOM_BYTES;
-  if (!bytes || bytes.length < fixed + 1 + MAC_BYTES || bytes[0] !== VERSION) return undefined;
-  const idLen = bytes[fixed - 1]!;
-  if (idLen < 1 || bytes.length !== fixed + idLen + MAC_BYTES) return undefined;
-  return decodeUtf8(bytes.subarray(fixed, fixed + idLen));
+  const bytes = new Uint8Array(Math.floor((nonce.length * 3) / 4));
+  if (base64UrlDecodeInto(nonce, bytes) !== bytes.length) return undefined;
+  if (bytes.length < FIXED_BYTES + 1 + MAC_BYTES || bytes[0] !== VERSION) return undefined;
+  const idLen = bytes[FIXED_BYTES - 1]!;
+  if (idLen < 1 || bytes.length !== FIXED_BYTES + idLen + MAC_BYTES) return undefined;
+  return decodeUtf8(bytes.subarray(FIXED_BYTES, FIXED_BYTES + idLen));
 }

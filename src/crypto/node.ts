@@ -46,12 +46,6 @@ export function hmacMd5(key: Uint8Array): HmacMd5 {
   };
 }
 
-export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const h = createHmac('sha256', key);
-  for (const p of parts) h.update(p);
-  return plain(h.digest());
-}
-
 /**
  * OpenSSL's two-key 3DES and AES-128 in CBC mode. One Cipher object per direction for the
  * whole session: update() without final() carries the CBC chain from message to message,
@@ -84,4 +78,4 @@ export const nativeCbc: NativeCbcFactory = (algorithm, key, iv, direction) => {
   return state;
 };
 
-({ backend, md5, hmacMd5, hmacSha256, randomBytes, nativeCbc }) satisfies CryptoBackend;
+({ backend, md5, hmacMd5, randomBytes, nativeCbc }) satisfies CryptoBackend;

@@ -1,9 +1,7 @@
 // Portable crypto backend, pure JavaScript, for browsers, Deno and any runtime without
 // node:crypto: MD5 and HMAC-MD5 of our own (md5.ts: several times faster than
-// @noble/hashes for DIGEST-MD5's short inputs), SHA-256 from @noble/hashes.
+// @noble/hashes for DIGEST-MD5's short inputs).
 // Selected by the package's `#crypto` import map.
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { HmacMd5State, md5 } from './md5.js';
 import type { CryptoBackend, HmacMd5, NativeCbcFactory } from './types.js';
 import { randomBytes } from './random.js';
@@ -18,13 +16,7 @@ export function hmacMd5(key: Uint8Array): HmacMd5 {
   return new HmacMd5State(key);
 }
 
-export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const h = hmac.create(sha256, key);
-  for (const p of parts) h.update(p);
-  return h.digest();
-}
-
 /** No platform ciphers here: the security layer uses its TypeScript ones. */
 export const nativeCbc: NativeCbcFactory | undefined = undefined;
 
-({ backend, md5, hmacMd5, hmacSha256, randomBytes, nativeCbc }) satisfies CryptoBackend;
+({ backend, md5, hmacMd5, randomBytes, nativeCbc }) satisfies CryptoBackend;

@@ -1,5 +1,5 @@
 // The primitives the mechanism needs, as one interface that both crypto backends
-// implement: `portable.ts` (@noble, every runtime) and `node.ts` (node:crypto).
+// implement: `portable.ts` (JavaScript, every runtime) and `node.ts` (node:crypto).
 
 /** HMAC-MD5 (RFC 2104) with the key's inner and outer pads computed once. */
 export interface HmacMd5 {
@@ -28,8 +28,6 @@ export interface CryptoBackend {
   /** MD5 (RFC 1321) over the concatenation of `parts`. */
   md5(...parts: Uint8Array[]): Uint8Array;
   hmacMd5(key: Uint8Array): HmacMd5;
-  /** HMAC-SHA-256 (RFC 2104, FIPS 180-4). */
-  hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
   /** Bytes from the platform CSPRNG. */
   randomBytes(n: number): Uint8Array;
   /** Platform ciphers that beat the portable ones, or undefined where there are none. */
