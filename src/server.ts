@@ -91,6 +91,8 @@ export class DigestMD5Server {
   private readonly verifier: Verifier;
   private readonly sessions: ServerSessions;
   private nonce: string | undefined;
+  /** The nonce's bytes, as sent in the challenge. */
+  private nonceBytes: Uint8Array | undefined;
   private staleRounds = 0;
   private result: { response: DigestResponse; ha1: Uint8Array; authzid: string; reauth: boolean } | undefined;
 
@@ -254,9 +256,10 @@ export class DigestMD5Server {
 
   private challenge(stale: boolean): Uint8Array {
     this.nonce = this.sessions.issueChallenge(stale ? undefined : this.opts.unsafeFixedNonce);
+    this.nonceBytes = utf8(this.nonce);
     return serialiseChallenge({
       realms: this.realms,
-      nonce: utf8(this.nonce),
+      nonce: this.nonceBytes,
       stale,
       qopOptions: this.offer.qops,
       maxbuf: this.maxbuf_,
@@ -372,7 +375,7 @@ export class DigestMD5Server {
     const bad = (msg: string): never => {
       throw new DigestMD5Error('invalid-response', msg);
     };
-    if (!constantTimeEqual(r.nonce, utf8(this.nonce!))) bad('the nonce is not the one this server issued in this exchange');
+    if (!constantTimeEqual(r.nonce, this.nonceBytes!)) bad('the nonce is not the one this server issued in this exchange');
     if (r.nc !== 1) bad(`nc must be 00000001 in a first response, got ${r.nc.toString(16).padStart(8, '0')}`);
     if (!isQop(r.qop) || !this.offer.qops.includes(r.qop)) bad(`qop "${r.qop}" was not offered`);
     if (r.qop === 'auth-conf' && !serverAccepts(this.policy, r.qop, r.cipher, [r.maxbuf, this.maxbuf_])) {
