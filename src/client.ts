@@ -3,7 +3,7 @@
 
 import { randomBytes } from '#crypto';
 import { ascii, constantTimeEqual, toBase64, utf8, wipe } from './bytes.js';
-import { computeHA1, computeResponse, computeRspauth, hashUserRealmPassword, type ResponseInputs } from './digest.js';
+import { computeHA1, computeResponseAndRspauth, hashUserRealmPassword, type ResponseInputs } from './digest.js';
 import { DigestMD5Error } from './errors.js';
 import {
   DEFAULT_MAXBUF,
@@ -140,7 +140,8 @@ export class DigestMD5Client {
     const ctx = cache.next(this.cacheKey());
     if (!ctx) return undefined;
     const inputs: ResponseInputs = { ha1: ctx.ha1, nonce: ctx.nonce, nc: ctx.nc, cnonce: ctx.cnonce, qop: 'auth', digestUri: ctx.digestUri };
-    this.expected = { rspauth: computeRspauth(inputs), inputs: { ...inputs, ha1: ctx.ha1.slice() } };
+    const { response, rspauth } = computeResponseAndRspauth(inputs);
+    this.expected = { rspauth, inputs: { ...inputs, ha1: ctx.ha1.slice() } };
     this.negotiated = { qop: 'auth', cipher: undefined, realm: ctx.realm, peerMaxbuf: ctx.peerMaxbuf };
     this.state = 'reauth-sent';
     return serialiseResponse({
@@ -151,7 +152,7 @@ export class DigestMD5Client {
       nc: ctx.nc,
       qop: 'auth',
       digestUri: ctx.digestUri,
-      response: computeResponse(inputs),
+      response,
       maxbuf: this.maxbuf_,
       utf8: ctx.utf8,
       authzid: ctx.authzid,
@@ -276,8 +277,8 @@ export class DigestMD5Client {
       digestUri,
     };
     if (!o.hashedSecret) wipe(urp);
-    const response = computeResponse(inputs);
-    this.expected = { rspauth: computeRspauth(inputs), inputs };
+    const { response, rspauth } = computeResponseAndRspauth(inputs);
+    this.expected = { rspauth, inputs };
     this.negotiated = { qop, cipher, realm, peerMaxbuf: c.maxbuf };
     this.lastUtf8 = c.utf8;
     this.state = 'responded';

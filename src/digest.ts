@@ -83,16 +83,20 @@ let kdInput = new Uint8Array(256);
 const ha2 = new Uint8Array(16);
 const kdDigest = new Uint8Array(16);
 
-/**
- * KD(HEX(H(A1)), nonce:nc:cnonce:qop:HEX(H(A2))) as 32 lower-case hex digits. H(A2) is
- * hashed from its pieces, and the KD input laid out in one reused array, hashed in one
- * call (eleven small updates and their strings measured as a sixth of a client step).
- */
-function kd(r: ResponseInputs, forRspauth: boolean): string {
-  const qop = r.qop;
+/** H(A2) into `ha2`, hashed from its pieces. */
+function hashA2(r: ResponseInputs, forRspauth: boolean): void {
   hasher.start().update(forRspauth ? COLON : A2_AUTHENTICATE).update(utf8(r.digestUri));
-  if (qop !== 'auth') hasher.update(A2_SUFFIX_LAYER);
+  if (r.qop !== 'auth') hasher.update(A2_SUFFIX_LAYER);
   hasher.finish(ha2);
+}
+
+/**
+ * Lays out `HEX(H(A1)):nonce:nc:cnonce:qop:` in the reused KD input, room left for
+ * HEX(H(A2)); returns the prefix's length. One array hashed in one call: eleven small
+ * updates and their strings measured as a sixth of a client step.
+ */
+function layOutKd(r: ResponseInputs): number {
+  const qop = r.qop;
   const len = 32 + 1 + r.nonce.length + 1 + 8 + 1 + r.cnonce.length + 1 + qop.length + 1 + 32;
   if (kdInput.length < len) kdInput = new Uint8Array(len);
   const buf = kdInput;
@@ -110,9 +114,16 @@ function kd(r: ResponseInputs, forRspauth: boolean): string {
   buf[o++] = 0x3a;
   for (let i = 0; i < qop.length; i++) buf[o++] = qop.charCodeAt(i);
   buf[o++] = 0x3a;
-  writeHex(buf, o, ha2);
-  hasher.start().update(buf.subarray(0, len)).finish(kdDigest);
-  buf.fill(0, 0, 32); // HEX(H(A1)) is the session key in hex
+  return o;
+}
+
+/** KD(HEX(H(A1)), nonce:nc:cnonce:qop:HEX(H(A2))) as 32 lower-case hex digits. */
+function kd(r: ResponseInputs, forRspauth: boolean): string {
+  const prefix = layOutKd(r);
+  hashA2(r, forRspauth);
+  writeHex(kdInput, prefix, ha2);
+  hasher.start().update(kdInput.subarray(0, prefix + 32)).finish(kdDigest);
+  kdInput.fill(0, 0, 32); // HEX(H(A1)) is the session key in hex
   return toHex(kdDigest);
 }
 
@@ -124,4 +135,26 @@ export function computeResponse(r: ResponseInputs): string {
 /** The rspauth value the server returns (RFC 2831 §2.1.3). */
 export function computeRspauth(r: ResponseInputs): string {
   return kd(r, true);
+}
+
+/**
+ * Both values at once. Their KD inputs differ only in the last 32 bytes, so the whole
+ * 64-byte blocks before those are hashed once and the MD5 state is resumed for the
+ * second: two of the four blocks of each KD with this library's nonces.
+ */
+export function computeResponseAndRspauth(r: ResponseInputs): { response: string; rspauth: string } {
+  const prefix = layOutKd(r);
+  const shared = prefix & ~63;
+  hasher.start().update(kdInput.subarray(0, shared));
+  const state = hasher.saveState();
+  hashA2(r, false);
+  writeHex(kdInput, prefix, ha2);
+  hasher.start(state, shared).update(kdInput.subarray(shared, prefix + 32)).finish(kdDigest);
+  const response = toHex(kdDigest);
+  hashA2(r, true);
+  writeHex(kdInput, prefix, ha2);
+  hasher.start(state, shared).update(kdInput.subarray(shared, prefix + 32)).finish(kdDigest);
+  kdInput.fill(0, 0, 32);
+  state.fill(0);
+  return { response, rspauth: toHex(kdDigest) };
 }

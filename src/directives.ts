@@ -164,23 +164,30 @@ export interface DirectiveOut {
  */
 export function serialiseDirectives(list: readonly DirectiveOut[]): Uint8Array {
   // Two passes, sizing then writing, into one array: pushing bytes to a number[]
-  // measured as a sixth of a client step.
+  // measured as a sixth of a client step. Indexed loops throughout: for-of over a
+  // Uint8Array, and lower-casing every pair of names to find repeats, measured a fifth
+  // of a response.
   const values: Uint8Array[] = [];
   let size = 0;
   for (let k = 0; k < list.length; k++) {
     const d = list[k]!;
     for (let j = 0; j < k; j++) {
-      if (list[j]!.name.toLowerCase() === d.name.toLowerCase()) throw new Error(`internal: directive "${d.name}" serialised twice`);
+      const other = list[j]!.name;
+      if (other.length === d.name.length && other.toLowerCase() === d.name.toLowerCase()) throw new Error(`internal: directive "${d.name}" serialised twice`);
     }
     const value = typeof d.value === 'string' ? utf8(d.value) : d.value;
     values.push(value);
-    size += (k > 0 ? 1 : 0) + d.name.length + 1 + value.length;
+    const n = value.length;
+    size += (k > 0 ? 1 : 0) + d.name.length + 1 + n;
     if (d.quote) {
       size += 2;
-      for (const c of value) if (c === DQUOTE || c === BACKSLASH) size++;
+      for (let i = 0; i < n; i++) {
+        const c = value[i]!;
+        if (c === DQUOTE || c === BACKSLASH) size++;
+      }
     } else {
-      if (value.length === 0) throw new Error(`internal: empty token value for "${d.name}"`);
-      for (const c of value) if (TOKEN_CHAR[c] !== 1) throw new Error(`internal: "${d.name}" value is not a token`);
+      if (n === 0) throw new Error(`internal: empty token value for "${d.name}"`);
+      for (let i = 0; i < n; i++) if (TOKEN_CHAR[value[i]!] !== 1) throw new Error(`internal: "${d.name}" value is not a token`);
     }
   }
   const out = outputBytes(size);
@@ -188,12 +195,14 @@ export function serialiseDirectives(list: readonly DirectiveOut[]): Uint8Array {
   for (let k = 0; k < list.length; k++) {
     const d = list[k]!;
     const value = values[k]!;
+    const name = d.name;
     if (k > 0) out[o++] = COMMA;
-    for (let i = 0; i < d.name.length; i++) out[o++] = d.name.charCodeAt(i);
+    for (let i = 0; i < name.length; i++) out[o++] = name.charCodeAt(i);
     out[o++] = EQUALS;
     if (d.quote) {
       out[o++] = DQUOTE;
-      for (const c of value) {
+      for (let i = 0; i < value.length; i++) {
+        const c = value[i]!;
         if (c === DQUOTE || c === BACKSLASH) out[o++] = BACKSLASH;
         out[o++] = c;
       }

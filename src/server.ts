@@ -2,7 +2,7 @@
 // bytes in, bytes out, no I/O. Asynchronous because credential checks may be remote.
 
 import { ascii, constantTimeEqual, decodeLatin1, utf8 } from './bytes.js';
-import { computeResponse, computeRspauth } from './digest.js';
+import { computeResponseAndRspauth } from './digest.js';
 import { ServerSessions } from './sessions.js';
 import type { CredentialStore } from './credentials.js';
 import { DigestMD5Error } from './errors.js';
@@ -361,13 +361,14 @@ export class DigestMD5Server {
       constantTimeEqual(r.cnonce, ctx.cnonce);
     if (!same) return undefined;
     const inputs = { ha1: ctx.ha1, nonce: r.nonce, nc: r.nc, cnonce: r.cnonce, qop: 'auth' as const, digestUri: r.digestUri };
-    if (!constantTimeEqual(ascii(computeResponse(inputs)), ascii(r.response))) return undefined;
+    const { response, rspauth } = computeResponseAndRspauth(inputs);
+    if (!constantTimeEqual(ascii(response), ascii(r.response))) return undefined;
     // Only now, with a verified response, may the count move (a failed attempt must not advance it).
     if (!(await this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry()))) return undefined;
     this.nonce = nonce;
     this.result = { response: r, ha1: ctx.ha1.slice(), authzid: r.authzid ?? r.username, reauth: true };
     this.state = 'authenticated';
-    return serialiseResponseAuth(computeRspauth(inputs));
+    return serialiseResponseAuth(rspauth);
   }
 
   /** Every directive against what was offered, before any credential work. */

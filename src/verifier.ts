@@ -5,7 +5,7 @@
 import { ascii, constantTimeEqual, utf8, wipe } from './bytes.js';
 import { hashBytes } from './charset.js';
 import { checkCredential, type CredentialStore } from './credentials.js';
-import { computeHA1, computeResponse, computeRspauth, hashUserRealmPassword, hashUserRealmPasswordBytes } from './digest.js';
+import { computeHA1, computeResponseAndRspauth, hashUserRealmPassword, hashUserRealmPasswordBytes } from './digest.js';
 import { DigestMD5Error } from './errors.js';
 import type { DigestResponse, Qop } from './messages.js';
 
@@ -105,9 +105,10 @@ export function matchResponse(r: DigestResponse, secrets: readonly Uint8Array[])
       qop: r.qop as Qop,
       digestUri: r.digestUri,
     };
-    // Every candidate is computed and compared, so the time does not tell which matched.
-    if (constantTimeEqual(ascii(computeResponse(inputs)), ascii(r.response)) && !result) {
-      result = { ha1: inputs.ha1, rspauth: computeRspauth(inputs) };
+    // Every candidate is computed and compared (rspauth too), so the time does not tell which matched.
+    const { response, rspauth } = computeResponseAndRspauth(inputs);
+    if (constantTimeEqual(ascii(response), ascii(r.response)) && !result) {
+      result = { ha1: inputs.ha1, rspauth };
     } else wipe(inputs.ha1);
   }
   return result;
