@@ -9,9 +9,8 @@ import {
   DEFAULT_MAXBUF,
   MAX_MAXBUF,
   MIN_MAXBUF,
-  isResponseAuth,
+  readResponseAuth,
   parseChallenge,
-  parseResponseAuth,
   type DigestChallenge,
   serialiseResponse,
   type Qop,
@@ -220,16 +219,22 @@ export class DigestMD5Client {
         case 'start':
           return this.respond(input);
         case 'reauth-sent':
-          if (isResponseAuth(input)) {
-            const out = this.checkRspauth(input);
-            this.reauth = true;
-            return out;
+          {
+            const rspauth = readResponseAuth(input);
+            if (rspauth !== undefined) {
+              const out = this.checkRspauth(rspauth);
+              this.reauth = true;
+              return out;
+            }
           }
           // The server declined the cached context: forget it and authenticate in full.
           this.opts.contextCache?.delete(this.cacheKey());
           return this.respond(input);
         case 'responded':
-          if (isResponseAuth(input)) return this.checkRspauth(input);
+          {
+            const rspauth = readResponseAuth(input);
+            if (rspauth !== undefined) return this.checkRspauth(rspauth);
+          }
           return this.respondToStale(input);
         case 'complete':
           throw new DigestMD5Error('bad-state', 'the exchange is already complete');
@@ -299,8 +304,7 @@ export class DigestMD5Client {
     });
   }
 
-  private checkRspauth(input: Uint8Array): Uint8Array {
-    const got = parseResponseAuth(input);
+  private checkRspauth(got: string): Uint8Array {
     if (!constantTimeEqual(ascii(got), ascii(this.expected!.rspauth))) {
       throw new DigestMD5Error('mutual-auth-failed', 'rspauth is wrong: the server does not know the password');
     }

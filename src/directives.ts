@@ -44,53 +44,60 @@ function isForbiddenCtl(c: number): boolean {
   return (c < 0x20 && c !== HT && c !== CR && c !== LF) || c === 0x7f;
 }
 
+/** The name bytes src[from..to) as a string (for lower-casing and error messages). */
+function nameText(src: Uint8Array, from: number, to: number): string {
+  let s = '';
+  for (let k = from; k < to; k++) s += String.fromCharCode(src[k]!);
+  return s;
+}
+
 /**
- * Parses `directive *( "," directive )` with the #rule's empty elements.
+ * Called once per directive by `scan`: the name is src[nameFrom..nameTo) as sent, the
+ * value its bytes with quoted-pairs unescaped (a view into `src` when it had none).
+ */
+type Visit = (src: Uint8Array, nameFrom: number, nameTo: number, value: Uint8Array, quoted: boolean) => void;
+
+/**
+ * Scans `directive *( "," directive )` with the #rule's empty elements, over a private
+ * copy of `input` (one copy, whose views are the values: the caller may reuse its buffer).
  * Throws DigestMD5Error('malformed') naming the offending position.
  */
-export function parseDirectives(input: Uint8Array): Directive[] {
-  const out: Directive[] = [];
-  const n = input.length;
+function scan(input: Uint8Array, visit: Visit): void {
+  const src = input.slice();
+  const n = src.length;
   let i = 0;
-
   const skipLws = (): void => {
-    while (i < n && isLws(input[i]!)) i++;
-  };
-  const readToken = (): string => {
-    const start = i;
-    while (i < n && TOKEN_CHAR[input[i]!] === 1) i++;
-    let s = '';
-    for (let k = start; k < i; k++) s += String.fromCharCode(input[k]!);
-    return s;
+    while (i < n && isLws(src[i]!)) i++;
   };
 
   while (true) {
     // Any run of commas and LWS separates elements; empty elements are allowed.
     skipLws();
-    while (i < n && input[i] === COMMA) {
+    while (i < n && src[i] === COMMA) {
       i++;
       skipLws();
     }
     if (i >= n) break;
 
-    const nameAt = i;
-    const name = readToken();
-    if (name.length === 0) malformed(`directive name expected at byte ${nameAt}`);
+    const nameFrom = i;
+    while (i < n && TOKEN_CHAR[src[i]!] === 1) i++;
+    const nameTo = i;
+    if (nameTo === nameFrom) malformed(`directive name expected at byte ${nameFrom}`);
     skipLws();
-    if (i >= n || input[i] !== EQUALS) malformed(`"=" expected after directive "${name}" at byte ${i}`);
+    if (i >= n || src[i] !== EQUALS) malformed(`"=" expected after directive "${nameText(src, nameFrom, nameTo)}" at byte ${i}`);
     i++;
     skipLws();
 
     let value: Uint8Array;
     let quoted = false;
-    if (i < n && input[i] === DQUOTE) {
+    if (i < n && src[i] === DQUOTE) {
       quoted = true;
       i++;
       const start = i;
       let escapes = 0;
       let closed = false;
       while (i < n) {
-        const c = input[i]!;
+        const c = src[i]!;
         if (c === DQUOTE) {
           closed = true;
           break;
@@ -98,34 +105,114 @@ export function parseDirectives(input: Uint8Array): Directive[] {
         if (c === BACKSLASH) {
           // quoted-pair = "\" CHAR, CHAR being any US-ASCII byte.
           if (i + 1 >= n) break;
-          if (input[i + 1]! > 0x7f) malformed(`quoted-pair of a non-ASCII byte in "${name}" at byte ${i}`);
+          if (src[i + 1]! > 0x7f) malformed(`quoted-pair of a non-ASCII byte in "${nameText(src, nameFrom, nameTo)}" at byte ${i}`);
           escapes++;
           i += 2;
           continue;
         }
-        if (isForbiddenCtl(c)) malformed(`control character 0x${c.toString(16)} in the value of "${name}"`);
+        if (isForbiddenCtl(c)) malformed(`control character 0x${c.toString(16)} in the value of "${nameText(src, nameFrom, nameTo)}"`);
         i++;
       }
-      if (!closed) malformed(`unterminated quoted-string in the value of "${name}"`);
-      if (escapes === 0) value = input.slice(start, i);
+      if (!closed) malformed(`unterminated quoted-string in the value of "${nameText(src, nameFrom, nameTo)}"`);
+      if (escapes === 0) value = src.subarray(start, i);
       else {
         // Unescape: one array of the final size (a number[] per value measured slower).
         value = new Uint8Array(i - start - escapes);
-        for (let k = start, o = 0; k < i; k++) value[o++] = input[input[k] === BACKSLASH ? ++k : k]!;
+        for (let k = start, o = 0; k < i; k++) value[o++] = src[src[k] === BACKSLASH ? ++k : k]!;
       }
       i++; // the closing quote
     } else {
       const start = i;
-      while (i < n && TOKEN_CHAR[input[i]!] === 1) i++;
-      if (i === start) malformed(`value expected for directive "${name}" at byte ${start}`);
-      value = input.slice(start, i);
+      while (i < n && TOKEN_CHAR[src[i]!] === 1) i++;
+      if (i === start) malformed(`value expected for directive "${nameText(src, nameFrom, nameTo)}" at byte ${start}`);
+      value = src.subarray(start, i);
     }
-    out.push({ name: name.toLowerCase(), value, quoted });
+    visit(src, nameFrom, nameTo, value, quoted);
 
     skipLws();
-    if (i < n && input[i] !== COMMA) malformed(`"," expected after the value of "${name}" at byte ${i}`);
+    if (i < n && src[i] !== COMMA) malformed(`"," expected after the value of "${nameText(src, nameFrom, nameTo)}" at byte ${i}`);
   }
+}
+
+/**
+ * Parses `directive *( "," directive )` with the #rule's empty elements.
+ * Throws DigestMD5Error('malformed') naming the offending position.
+ */
+export function parseDirectives(input: Uint8Array): Directive[] {
+  const out: Directive[] = [];
+  scan(input, (src, from, to, value, quoted) => out.push({ name: nameText(src, from, to).toLowerCase(), value, quoted }));
   return out;
+}
+
+/** How often a directive may appear in a message. */
+export type Multiplicity = 'once' | 'optional' | 'many';
+
+/**
+ * The directives one kind of message knows, compiled once: names are matched on their
+ * bytes, case-insensitively, with no string made per directive.
+ */
+export class DirectiveRules {
+  readonly names: readonly string[];
+  private readonly kinds: readonly Multiplicity[];
+  private readonly nameBytes: readonly Uint8Array[];
+
+  constructor(
+    rules: Record<string, Multiplicity>,
+    /** The message's name in error messages, e.g. "digest-response". */
+    readonly what: string,
+  ) {
+    this.names = Object.keys(rules);
+    this.kinds = this.names.map((n) => rules[n]!);
+    this.nameBytes = this.names.map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
+  }
+
+  /** The index of the rule named src[from..to) (any case), or -1 for an unknown name. */
+  private indexOf(src: Uint8Array, from: number, to: number): number {
+    const len = to - from;
+    next: for (let k = 0; k < this.nameBytes.length; k++) {
+      const b = this.nameBytes[k]!;
+      if (b.length !== len) continue;
+      for (let i = 0; i < len; i++) {
+        let c = src[from + i]!;
+        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+        if (c !== b[i]) continue next;
+      }
+      return k;
+    }
+    return -1;
+  }
+
+  /**
+   * Parses a message: the values of its known directives by rule index, each name's
+   * multiplicity enforced and the required ones present. Unknown names are ignored
+   * (RFC 2831 §7: unknown auth-params are ignored).
+   */
+  parse(input: Uint8Array): KnownDirectives {
+    const values: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(this.names.length).fill(undefined);
+    let repeated: Uint8Array[][] | undefined;
+    scan(input, (src, from, to, value) => {
+      const k = this.indexOf(src, from, to);
+      if (k < 0) return;
+      if (values[k] === undefined) {
+        values[k] = value;
+        return;
+      }
+      if (this.kinds[k] !== 'many') malformed(`directive "${this.names[k]}" appears more than once in the ${this.what}`);
+      repeated ??= [];
+      (repeated[k] ??= [values[k]!]).push(value);
+    });
+    for (let k = 0; k < this.names.length; k++) {
+      if (this.kinds[k] === 'once' && values[k] === undefined) malformed(`directive "${this.names[k]}" is missing from the ${this.what}`);
+    }
+    return { values, repeated };
+  }
+}
+
+/** What DirectiveRules.parse found: the first value of each known directive, by rule index. */
+export interface KnownDirectives {
+  readonly values: readonly (Uint8Array | undefined)[];
+  /** Every value, in order, of a 'many' directive that appeared more than once. */
+  readonly repeated: readonly (readonly Uint8Array[] | undefined)[] | undefined;
 }
 
 /**

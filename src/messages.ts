@@ -5,7 +5,7 @@
 import { outputBytes } from './alloc.js';
 import { decodeLatin1 } from './bytes.js';
 import { decodeText, wireBytes } from './charset.js';
-import { parseDirectives, parseTokenList, serialiseDirectives, type Directive, type DirectiveOut } from './directives.js';
+import { DirectiveRules, parseTokenList, serialiseDirectives, type DirectiveOut } from './directives.js';
 import { DigestMD5Error, malformed } from './errors.js';
 
 /** RFC 2831 §2.1.1: a challenge is at most 2048 bytes. */
@@ -64,52 +64,18 @@ export interface DigestResponse {
   readonly authzid: string | undefined;
 }
 
-type Multiplicity = 'once' | 'optional' | 'many';
-
-const REQUIRED = new WeakMap<Record<string, Multiplicity>, string[]>();
-
-/** The names a rule set requires, computed once per rule set. */
-function requiredOf(rules: Record<string, Multiplicity>): string[] {
-  let r = REQUIRED.get(rules);
-  if (!r) {
-    r = Object.entries(rules)
-      .filter(([, m]) => m === 'once')
-      .map(([n]) => n);
-    REQUIRED.set(rules, r);
-  }
-  return r;
-}
-
-/** Groups directives by name, enforcing each known name's multiplicity; unknown names are ignored. */
-function collect(
-  list: Directive[],
-  rules: Record<string, Multiplicity>,
-  what: string,
-): Map<string, Directive[]> {
-  const seen = new Map<string, Directive[]>();
-  for (const d of list) {
-    const rule = rules[d.name];
-    if (rule === undefined) continue; // RFC 2831 §7: unknown auth-params are ignored
-    const prev = seen.get(d.name);
-    if (prev !== undefined) {
-      if (rule !== 'many') malformed(`directive "${d.name}" appears more than once in the ${what}`);
-      prev.push(d);
-    } else seen.set(d.name, [d]);
-  }
-  for (const name of requiredOf(rules)) {
-    if (!seen.has(name)) malformed(`directive "${name}" is missing from the ${what}`);
-  }
-  return seen;
-}
-
-function one(map: Map<string, Directive[]>, name: string): Directive | undefined {
-  return map.get(name)?.[0];
-}
-
 /** A value that is ASCII by the grammar (tokens, numbers, hex). */
-function asciiValue(d: Directive): string {
-  for (const c of d.value) if (c > 0x7e || c < 0x20) malformed(`directive "${d.name}" must be ASCII`);
-  return decodeLatin1(d.value);
+function asciiValue(value: Uint8Array, name: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c > 0x7e || c < 0x20) malformed(`directive "${name}" must be ASCII`);
+  }
+  return decodeLatin1(value);
+}
+
+/** The value of an optional directive that is ASCII by the grammar. */
+function optionalAscii(value: Uint8Array | undefined, name: string): string | undefined {
+  return value === undefined ? undefined : asciiValue(value, name);
 }
 
 function checkSize(input: Uint8Array, max: number, what: string): void {
@@ -127,146 +93,208 @@ export function parseMaxbuf(text: string): number {
   return v;
 }
 
-function parseCharset(d: Directive | undefined): boolean {
-  if (d === undefined) return false;
-  const v = asciiValue(d);
+function parseCharset(value: Uint8Array | undefined): boolean {
+  if (value === undefined) return false;
+  const v = asciiValue(value, 'charset');
   if (v.toLowerCase() !== 'utf-8') {
     throw new DigestMD5Error('unsupported', `charset "${v}" is not supported (only utf-8, RFC 2831 §2.1.1)`);
   }
   return true;
 }
 
-const CHALLENGE_RULES: Record<string, Multiplicity> = {
-  realm: 'many',
-  nonce: 'once',
-  qop: 'optional',
-  stale: 'optional',
-  maxbuf: 'optional',
-  charset: 'optional',
-  algorithm: 'once',
-  cipher: 'optional',
-};
+const CHALLENGE = new DirectiveRules(
+  {
+    realm: 'many',
+    nonce: 'once',
+    qop: 'optional',
+    stale: 'optional',
+    maxbuf: 'optional',
+    charset: 'optional',
+    algorithm: 'once',
+    cipher: 'optional',
+  },
+  'digest-challenge',
+);
+const enum C {
+  realm,
+  nonce,
+  qop,
+  stale,
+  maxbuf,
+  charset,
+  algorithm,
+  cipher,
+}
 
 export function parseChallenge(input: Uint8Array): DigestChallenge {
   checkSize(input, MAX_CHALLENGE_SIZE, 'digest-challenge');
-  const map = collect(parseDirectives(input), CHALLENGE_RULES, 'digest-challenge');
-  const utf8 = parseCharset(one(map, 'charset'));
+  const { values: v, repeated } = CHALLENGE.parse(input);
+  const utf8 = parseCharset(v[C.charset]);
 
-  const algorithm = asciiValue(one(map, 'algorithm')!);
+  const algorithm = asciiValue(v[C.algorithm]!, 'algorithm');
   if (algorithm.toLowerCase() !== 'md5-sess') {
     throw new DigestMD5Error('unsupported', `algorithm "${algorithm}" is not supported (only md5-sess, RFC 2831 §2.1.1)`);
   }
-  const nonce = one(map, 'nonce')!.value;
+  const nonce = v[C.nonce]!;
   if (nonce.length === 0) malformed('nonce is empty');
 
-  const qopD = one(map, 'qop');
-  const qopOptions = qopD ? parseTokenList(qopD.value, 'qop-options') : ['auth'];
+  const qopD = v[C.qop];
+  const qopOptions = qopD ? parseTokenList(qopD, 'qop-options') : ['auth'];
   if (qopOptions.length === 0) malformed('qop-options is empty');
 
-  const staleD = one(map, 'stale');
-  let stale = false;
-  if (staleD) {
-    const v = asciiValue(staleD).toLowerCase();
-    if (v !== 'true' && v !== 'false') malformed(`stale must be "true", not "${v}"`);
-    stale = v === 'true';
-  }
-  const maxbufD = one(map, 'maxbuf');
-  const cipherD = one(map, 'cipher');
+  const staleText = optionalAscii(v[C.stale], 'stale')?.toLowerCase();
+  if (staleText !== undefined && staleText !== 'true' && staleText !== 'false') malformed(`stale must be "true", not "${staleText}"`);
+  const maxbufText = optionalAscii(v[C.maxbuf], 'maxbuf');
+  const cipherD = v[C.cipher];
+  const realmValues = repeated?.[C.realm] ?? (v[C.realm] ? [v[C.realm]] : []);
   return {
-    realms: (map.get('realm') ?? []).map((d) => decodeText(d.value, utf8, 'realm')),
+    realms: realmValues.map((r) => decodeText(r, utf8, 'realm')),
     nonce,
     qopOptions,
-    stale,
-    maxbuf: maxbufD ? parseMaxbuf(asciiValue(maxbufD)) : DEFAULT_MAXBUF,
+    stale: staleText === 'true',
+    maxbuf: maxbufText !== undefined ? parseMaxbuf(maxbufText) : DEFAULT_MAXBUF,
     utf8,
-    ciphers: cipherD ? parseTokenList(cipherD.value, 'cipher-opts') : [],
+    ciphers: cipherD ? parseTokenList(cipherD, 'cipher-opts') : [],
   };
 }
 
-const RESPONSE_RULES: Record<string, Multiplicity> = {
-  username: 'once',
-  realm: 'optional',
-  nonce: 'once',
-  cnonce: 'once',
-  nc: 'once',
-  qop: 'optional',
-  'digest-uri': 'once',
-  response: 'once',
-  maxbuf: 'optional',
-  charset: 'optional',
-  cipher: 'optional',
-  authzid: 'optional',
-};
+const RESPONSE = new DirectiveRules(
+  {
+    username: 'once',
+    realm: 'optional',
+    nonce: 'once',
+    cnonce: 'once',
+    nc: 'once',
+    qop: 'optional',
+    'digest-uri': 'once',
+    response: 'once',
+    maxbuf: 'optional',
+    charset: 'optional',
+    cipher: 'optional',
+    authzid: 'optional',
+  },
+  'digest-response',
+);
+const enum R {
+  username,
+  realm,
+  nonce,
+  cnonce,
+  nc,
+  qop,
+  digestUri,
+  response,
+  maxbuf,
+  charset,
+  cipher,
+  authzid,
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Value of one hex digit, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  c |= 0x20;
+  return c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+}
+
+/** The 8 hex digits of nc as a number, or -1. */
+function parseNc(value: Uint8Array): number {
+  if (value.length !== 8) return -1;
+  let n = 0;
+  for (let i = 0; i < 8; i++) {
+    const d = hexDigit(value[i]!);
+    if (d < 0) return -1;
+    n = n * 16 + d;
+  }
+  return n;
+}
+
+/** 32 hex digits (either case) as lower-case text, or undefined. */
+function hex32(value: Uint8Array): string | undefined {
+  if (value.length !== 32) return undefined;
+  let s = '';
+  for (let i = 0; i < 32; i++) {
+    const d = hexDigit(value[i]!);
+    if (d < 0) return undefined;
+    s += HEX_CHARS[d]!;
+  }
+  return s;
+}
+const HEX_CHARS = '0123456789abcdef';
 
 export function parseResponse(input: Uint8Array): DigestResponse {
   checkSize(input, MAX_RESPONSE_SIZE, 'digest-response');
-  const map = collect(parseDirectives(input), RESPONSE_RULES, 'digest-response');
-  const utf8 = parseCharset(one(map, 'charset'));
+  const { values: v } = RESPONSE.parse(input);
+  const utf8 = parseCharset(v[R.charset]);
 
-  const usernameD = one(map, 'username')!;
-  if (usernameD.value.length === 0) malformed('username is empty');
-  const realmD = one(map, 'realm');
-  const nonce = one(map, 'nonce')!.value;
+  const usernameD = v[R.username]!;
+  if (usernameD.length === 0) malformed('username is empty');
+  const realmD = v[R.realm];
+  const nonce = v[R.nonce]!;
   if (nonce.length === 0) malformed('nonce is empty');
-  const cnonce = one(map, 'cnonce')!.value;
+  const cnonce = v[R.cnonce]!;
   if (cnonce.length === 0) malformed('cnonce is empty');
 
-  const ncText = asciiValue(one(map, 'nc')!);
-  if (!/^[0-9a-fA-F]{8}$/.test(ncText)) malformed(`nc "${ncText.slice(0, 20)}" is not 8 hex digits`);
+  const nc = parseNc(v[R.nc]!);
+  if (nc < 0) malformed(`nc "${asciiValue(v[R.nc]!, 'nc').slice(0, 20)}" is not 8 hex digits`);
 
-  const qopD = one(map, 'qop');
-  const qop = qopD ? asciiValue(qopD).toLowerCase() : 'auth';
+  const qop = optionalAscii(v[R.qop], 'qop')?.toLowerCase() ?? 'auth';
   if (!isQop(qop)) malformed(`qop "${qop.slice(0, 20)}" is not one of ${QOPS.join(', ')}`);
 
-  const response = asciiValue(one(map, 'response')!).toLowerCase();
-  if (!/^[0-9a-f]{32}$/.test(response)) malformed('response is not 32 hex digits');
+  asciiValue(v[R.response]!, 'response');
+  const response = hex32(v[R.response]!) ?? malformed('response is not 32 hex digits');
 
-  const cipherD = one(map, 'cipher');
-  const cipher = cipherD ? asciiValue(cipherD).toLowerCase() : undefined;
+  const cipher = optionalAscii(v[R.cipher], 'cipher')?.toLowerCase();
   if (qop === 'auth-conf' && cipher === undefined) malformed('cipher is required with qop=auth-conf');
 
-  const maxbufD = one(map, 'maxbuf');
-  const authzidD = one(map, 'authzid');
+  const maxbufText = optionalAscii(v[R.maxbuf], 'maxbuf');
+  const authzidD = v[R.authzid];
   // RFC 2831 §2.1.2.1: authzid is UTF-8 whatever the charset.
-  const authzid = authzidD && authzidD.value.length > 0 ? decodeText(authzidD.value, true, 'authzid') : undefined;
+  const authzid = authzidD && authzidD.length > 0 ? decodeText(authzidD, true, 'authzid') : undefined;
 
   return {
-    username: decodeText(usernameD.value, utf8, 'username'),
-    usernameBytes: usernameD.value,
-    realm: realmD ? decodeText(realmD.value, utf8, 'realm') : '',
-    realmBytes: realmD ? realmD.value : new Uint8Array(0),
+    username: decodeText(usernameD, utf8, 'username'),
+    usernameBytes: usernameD,
+    realm: realmD ? decodeText(realmD, utf8, 'realm') : '',
+    realmBytes: realmD ?? EMPTY,
     realmPresent: realmD !== undefined,
     nonce,
     cnonce,
-    nc: parseInt(ncText, 16),
+    nc,
     qop,
-    digestUri: decodeText(one(map, 'digest-uri')!.value, utf8, 'digest-uri'),
+    digestUri: decodeText(v[R.digestUri]!, utf8, 'digest-uri'),
     response,
-    maxbuf: maxbufD ? parseMaxbuf(asciiValue(maxbufD)) : DEFAULT_MAXBUF,
+    maxbuf: maxbufText !== undefined ? parseMaxbuf(maxbufText) : DEFAULT_MAXBUF,
     utf8,
     cipher,
     authzid,
   };
 }
 
-const RESPONSE_AUTH_RULES: Record<string, Multiplicity> = { rspauth: 'once' };
+const RESPONSE_AUTH = new DirectiveRules({ rspauth: 'once' }, 'response-auth');
 
 /** Parses `rspauth=<32 hex>`; other directives are ignored. Returns the lower-cased hex. */
 export function parseResponseAuth(input: Uint8Array): string {
   checkSize(input, MAX_CHALLENGE_SIZE, 'response-auth');
-  const map = collect(parseDirectives(input), RESPONSE_AUTH_RULES, 'response-auth');
-  const v = asciiValue(one(map, 'rspauth')!).toLowerCase();
-  if (!/^[0-9a-f]{32}$/.test(v)) malformed('rspauth is not 32 hex digits');
-  return v;
+  const value = RESPONSE_AUTH.parse(input).values[0]!;
+  asciiValue(value, 'rspauth');
+  return hex32(value) ?? malformed('rspauth is not 32 hex digits');
 }
 
-/** Whether a server message is a response-auth rather than a new challenge. */
-export function isResponseAuth(input: Uint8Array): boolean {
-  try {
-    return parseDirectives(input.subarray(0, MAX_CHALLENGE_SIZE + 1)).some((d) => d.name === 'rspauth');
-  } catch {
-    return false;
-  }
+const MAYBE_RESPONSE_AUTH = new DirectiveRules({ rspauth: 'optional' }, 'response-auth');
+
+/**
+ * The rspauth of a server message after our response, or undefined when it carries
+ * none (then it is a new challenge, e.g. stale=true): one parse for both cases.
+ */
+export function readResponseAuth(input: Uint8Array): string | undefined {
+  checkSize(input, MAX_CHALLENGE_SIZE, 'server message');
+  const value = MAYBE_RESPONSE_AUTH.parse(input).values[0];
+  if (value === undefined) return undefined;
+  asciiValue(value, 'rspauth');
+  return hex32(value) ?? malformed('rspauth is not 32 hex digits');
 }
 
 export interface ChallengeFields {
