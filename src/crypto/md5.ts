@@ -132,35 +132,29 @@ export class Md5 {
   }
 
   update(data: Uint8Array): this {
+    const n = data.length;
+    const buf = this.buf;
+    let used = this.used;
     let off = 0;
-    let n = data.length;
     this.length += n;
-    if (this.used + n < 64) {
-      // Short pieces (":" and the like) byte by byte: a subarray per call cost more than the copy.
-      const buf = this.buf;
-      let u = this.used;
-      for (let i = 0; i < n; i++) buf[u++] = data[i]!;
-      this.used = u;
-      return this;
+    // Short pieces, and the head that completes a partly filled block, byte by byte: a
+    // subarray per call cost more than the copy (a fifth of H(A1) measured).
+    if (used > 0 || n < 64) {
+      const take = Math.min(n, 64 - used);
+      for (; off < take; off++) buf[used++] = data[off]!;
+      if (used < 64) {
+        this.used = used;
+        return this;
+      }
+      compress(this.s, buf, 0, 1, this.x);
+      used = 0;
     }
-    if (this.used > 0) {
-      const take = Math.min(n, 64 - this.used);
-      this.buf.set(data.subarray(0, take), this.used);
-      this.used += take;
-      off = take;
-      n -= take;
-      if (this.used < 64) return this;
-      compress(this.s, this.buf, 0, 1, this.x);
-      this.used = 0;
-    }
-    const blocks = n >>> 6;
+    const blocks = (n - off) >>> 6;
     // Whole blocks straight from the caller's bytes: no copy.
     if (blocks > 0) compress(this.s, data, off, blocks, this.x);
-    const rest = n & 63;
-    if (rest > 0) {
-      this.buf.set(data.subarray(off + (blocks << 6), off + n), 0);
-      this.used = rest;
-    }
+    off += blocks << 6;
+    for (; off < n; off++) buf[used++] = data[off]!;
+    this.used = used;
     return this;
   }
 
