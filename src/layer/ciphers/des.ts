@@ -58,33 +58,57 @@ const SP7 = buildSp(6);
 const SP8 = buildSp(7);
 
 /**
+ * PC-2 as nibble tables: PC2_C[n][v] is the 24-bit output of PC-2's first half (the bits for
+ * S1..S4, S1's six highest) to which nibble n (bits 4n+1..4n+4) of C contributes when it
+ * holds v; PC2_D the same for D and S5..S8. FIPS 46-3's PC-2 takes its first 24 bits from C
+ * and its last 24 from D, so a round key is fourteen lookups instead of 48 bit moves
+ * (measured ~5x faster keying, which the des and 3des handshakes pay four times).
+ */
+function buildPc2(half: 0 | 1): Int32Array[] {
+  const tables = Array.from({ length: 7 }, () => new Int32Array(16));
+  for (let i = 0; i < 24; i++) {
+    const src = PC2[24 * half + i]! - 28 * half - 1; // 0..27 from the top of the half
+    const nibble = src >> 2;
+    const bit = 3 - (src & 3);
+    for (let v = 0; v < 16; v++) if ((v >> bit) & 1) tables[nibble]![v]! |= 1 << (23 - i);
+  }
+  return tables;
+}
+const PC2_C = buildPc2(0);
+const PC2_D = buildPc2(1);
+
+/** PC-2 of one 28-bit half through its nibble tables. */
+function pc2Half(tables: Int32Array[], h: number): number {
+  let out = 0;
+  for (let n = 0; n < 7; n++) out |= tables[n]![(h >>> (24 - 4 * n)) & 15]!;
+  return out;
+}
+
+/**
  * Writes the 16 round keys of `key` into `out` at `at` (32 words), reversed for decryption.
  * Each round key is two words laid out to meet the rotated half-block in `cbc()`: the even
  * word holds the six bits for S2, S4, S6, S8 (one per byte), the odd word those for S1, S3,
  * S5, S7. Parity bits (bit 8 of each byte) are ignored, as FIPS 46-3 says.
  */
 function schedule(key: Uint8Array, out: Int32Array, at: number, decrypt: boolean): void {
-  const keyBit = (n: number): number => (key[(n - 1) >> 3]! >>> (7 - ((n - 1) & 7))) & 1;
   let c = 0;
   let d = 0;
   for (let i = 0; i < 28; i++) {
-    c = (c << 1) | keyBit(PC1[i]!);
-    d = (d << 1) | keyBit(PC1[i + 28]!);
+    const ci = PC1[i]! - 1;
+    const di = PC1[i + 28]! - 1;
+    c = (c << 1) | ((key[ci >> 3]! >>> (7 - (ci & 7))) & 1);
+    d = (d << 1) | ((key[di >> 3]! >>> (7 - (di & 7))) & 1);
   }
-  const cdBit = (n: number): number => (n <= 28 ? (c >>> (28 - n)) & 1 : (d >>> (56 - n)) & 1);
-  const six = (box: number): number => {
-    let v = 0;
-    for (let i = 6 * box; i < 6 * box + 6; i++) v = (v << 1) | cdBit(PC2[i]!);
-    return v;
-  };
   for (let round = 0; round < 16; round++) {
     for (let k = 0; k < SHIFTS[round]!; k++) {
       c = ((c << 1) | (c >>> 27)) & 0x0fffffff;
       d = ((d << 1) | (d >>> 27)) & 0x0fffffff;
     }
+    const kc = pc2Half(PC2_C, c); // S1..S4, six bits each, S1 highest
+    const kd = pc2Half(PC2_D, d); // S5..S8
     const o = at + 2 * (decrypt ? 15 - round : round);
-    out[o] = (six(1) << 24) | (six(3) << 16) | (six(5) << 8) | six(7);
-    out[o + 1] = (six(0) << 24) | (six(2) << 16) | (six(4) << 8) | six(6);
+    out[o] = (((kc >>> 12) & 63) << 24) | ((kc & 63) << 16) | (((kd >>> 12) & 63) << 8) | (kd & 63);
+    out[o + 1] = (((kc >>> 18) & 63) << 24) | (((kc >>> 6) & 63) << 16) | (((kd >>> 18) & 63) << 8) | ((kd >>> 6) & 63);
   }
 }
 
