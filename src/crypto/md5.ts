@@ -9,24 +9,44 @@ const INIT = Int32Array.of(0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x1032547
  * Runs the compression function over `blocks` 64-byte blocks of `data` from `off`,
  * updating `s` (four words). Rounds written out, with the step constants
  * floor(abs(sin(i + 1)) * 2^32) as literals: a loop with a switch per step measured
- * about 3x slower in Node 20, a table of constants about 10%.
+ * about 3x slower in Node 20, a table of constants about 10%. The sixteen message words
+ * are locals, not an array: 15% faster on long inputs, 35% on a single block.
  */
-function compress(s: Int32Array, data: Uint8Array, off: number, blocks: number, x: Int32Array): void {
+function compress(s: Int32Array, data: Uint8Array, off: number, blocks: number, view?: Int32Array): void {
   let a0 = s[0]!;
   let b0 = s[1]!;
   let c0 = s[2]!;
   let d0 = s[3]!;
-  // Aligned input on a little-endian host: read words through a view instead of assembling bytes.
-  const aligned = LITTLE_ENDIAN && ((data.byteOffset + off) & 3) === 0 && blocks > 1;
-  const words = aligned ? new Int32Array(data.buffer, data.byteOffset + off, blocks * 16) : undefined;
+  // Aligned input on a little-endian host: read words through a view (the caller's, whose
+  // word 0 is at `off`, or one made here for a run of blocks) instead of assembling bytes.
+  const aligned = LITTLE_ENDIAN && ((data.byteOffset + off) & 3) === 0;
+  const words = aligned ? (view ?? (blocks > 1 ? new Int32Array(data.buffer, data.byteOffset + off, blocks * 16) : undefined)) : undefined;
   for (let n = 0; n < blocks; n++, off += 64) {
+    let x0: number, x1: number, x2: number, x3: number, x4: number, x5: number, x6: number, x7: number;
+    let x8: number, x9: number, x10: number, x11: number, x12: number, x13: number, x14: number, x15: number;
     if (words) {
-      for (let i = 0, w = n * 16; i < 16; i++) x[i] = words[w + i]!;
+      const w = n * 16;
+      x0 = words[w]!; x1 = words[w + 1]!; x2 = words[w + 2]!; x3 = words[w + 3]!;
+      x4 = words[w + 4]!; x5 = words[w + 5]!; x6 = words[w + 6]!; x7 = words[w + 7]!;
+      x8 = words[w + 8]!; x9 = words[w + 9]!; x10 = words[w + 10]!; x11 = words[w + 11]!;
+      x12 = words[w + 12]!; x13 = words[w + 13]!; x14 = words[w + 14]!; x15 = words[w + 15]!;
     } else {
-      for (let i = 0; i < 16; i++) {
-        const p = off + 4 * i;
-        x[i] = data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24);
-      }
+      x0 = data[off + 0]! | (data[off + 1]! << 8) | (data[off + 2]! << 16) | (data[off + 3]! << 24);
+      x1 = data[off + 4]! | (data[off + 5]! << 8) | (data[off + 6]! << 16) | (data[off + 7]! << 24);
+      x2 = data[off + 8]! | (data[off + 9]! << 8) | (data[off + 10]! << 16) | (data[off + 11]! << 24);
+      x3 = data[off + 12]! | (data[off + 13]! << 8) | (data[off + 14]! << 16) | (data[off + 15]! << 24);
+      x4 = data[off + 16]! | (data[off + 17]! << 8) | (data[off + 18]! << 16) | (data[off + 19]! << 24);
+      x5 = data[off + 20]! | (data[off + 21]! << 8) | (data[off + 22]! << 16) | (data[off + 23]! << 24);
+      x6 = data[off + 24]! | (data[off + 25]! << 8) | (data[off + 26]! << 16) | (data[off + 27]! << 24);
+      x7 = data[off + 28]! | (data[off + 29]! << 8) | (data[off + 30]! << 16) | (data[off + 31]! << 24);
+      x8 = data[off + 32]! | (data[off + 33]! << 8) | (data[off + 34]! << 16) | (data[off + 35]! << 24);
+      x9 = data[off + 36]! | (data[off + 37]! << 8) | (data[off + 38]! << 16) | (data[off + 39]! << 24);
+      x10 = data[off + 40]! | (data[off + 41]! << 8) | (data[off + 42]! << 16) | (data[off + 43]! << 24);
+      x11 = data[off + 44]! | (data[off + 45]! << 8) | (data[off + 46]! << 16) | (data[off + 47]! << 24);
+      x12 = data[off + 48]! | (data[off + 49]! << 8) | (data[off + 50]! << 16) | (data[off + 51]! << 24);
+      x13 = data[off + 52]! | (data[off + 53]! << 8) | (data[off + 54]! << 16) | (data[off + 55]! << 24);
+      x14 = data[off + 56]! | (data[off + 57]! << 8) | (data[off + 58]! << 16) | (data[off + 59]! << 24);
+      x15 = data[off + 60]! | (data[off + 61]! << 8) | (data[off + 62]! << 16) | (data[off + 63]! << 24);
     }
     let a = a0;
     let b = b0;
@@ -34,73 +54,73 @@ function compress(s: Int32Array, data: Uint8Array, off: number, blocks: number, 
     let d = d0;
     let t: number;
     // Round 1: F = (b & c) | (~b & d); shifts 7, 12, 17, 22.
-    t = (a + ((b & c) | (~b & d)) + (0xd76aa478 | 0) + x[0]!) | 0; a = (b + ((t << 7) | (t >>> 25))) | 0;
-    t = (d + ((a & b) | (~a & c)) + (0xe8c7b756 | 0) + x[1]!) | 0; d = (a + ((t << 12) | (t >>> 20))) | 0;
-    t = (c + ((d & a) | (~d & b)) + 0x242070db + x[2]!) | 0; c = (d + ((t << 17) | (t >>> 15))) | 0;
-    t = (b + ((c & d) | (~c & a)) + (0xc1bdceee | 0) + x[3]!) | 0; b = (c + ((t << 22) | (t >>> 10))) | 0;
-    t = (a + ((b & c) | (~b & d)) + (0xf57c0faf | 0) + x[4]!) | 0; a = (b + ((t << 7) | (t >>> 25))) | 0;
-    t = (d + ((a & b) | (~a & c)) + 0x4787c62a + x[5]!) | 0; d = (a + ((t << 12) | (t >>> 20))) | 0;
-    t = (c + ((d & a) | (~d & b)) + (0xa8304613 | 0) + x[6]!) | 0; c = (d + ((t << 17) | (t >>> 15))) | 0;
-    t = (b + ((c & d) | (~c & a)) + (0xfd469501 | 0) + x[7]!) | 0; b = (c + ((t << 22) | (t >>> 10))) | 0;
-    t = (a + ((b & c) | (~b & d)) + 0x698098d8 + x[8]!) | 0; a = (b + ((t << 7) | (t >>> 25))) | 0;
-    t = (d + ((a & b) | (~a & c)) + (0x8b44f7af | 0) + x[9]!) | 0; d = (a + ((t << 12) | (t >>> 20))) | 0;
-    t = (c + ((d & a) | (~d & b)) + (0xffff5bb1 | 0) + x[10]!) | 0; c = (d + ((t << 17) | (t >>> 15))) | 0;
-    t = (b + ((c & d) | (~c & a)) + (0x895cd7be | 0) + x[11]!) | 0; b = (c + ((t << 22) | (t >>> 10))) | 0;
-    t = (a + ((b & c) | (~b & d)) + 0x6b901122 + x[12]!) | 0; a = (b + ((t << 7) | (t >>> 25))) | 0;
-    t = (d + ((a & b) | (~a & c)) + (0xfd987193 | 0) + x[13]!) | 0; d = (a + ((t << 12) | (t >>> 20))) | 0;
-    t = (c + ((d & a) | (~d & b)) + (0xa679438e | 0) + x[14]!) | 0; c = (d + ((t << 17) | (t >>> 15))) | 0;
-    t = (b + ((c & d) | (~c & a)) + 0x49b40821 + x[15]!) | 0; b = (c + ((t << 22) | (t >>> 10))) | 0;
+    t = (a + ((b & c) | (~b & d)) + (0xd76aa478 | 0) + x0) | 0; a = (b + ((t << 7) | (t >>> 25))) | 0;
+    t = (d + ((a & b) | (~a & c)) + (0xe8c7b756 | 0) + x1) | 0; d = (a + ((t << 12) | (t >>> 20))) | 0;
+    t = (c + ((d & a) | (~d & b)) + 0x242070db + x2) | 0; c = (d + ((t << 17) | (t >>> 15))) | 0;
+    t = (b + ((c & d) | (~c & a)) + (0xc1bdceee | 0) + x3) | 0; b = (c + ((t << 22) | (t >>> 10))) | 0;
+    t = (a + ((b & c) | (~b & d)) + (0xf57c0faf | 0) + x4) | 0; a = (b + ((t << 7) | (t >>> 25))) | 0;
+    t = (d + ((a & b) | (~a & c)) + 0x4787c62a + x5) | 0; d = (a + ((t << 12) | (t >>> 20))) | 0;
+    t = (c + ((d & a) | (~d & b)) + (0xa8304613 | 0) + x6) | 0; c = (d + ((t << 17) | (t >>> 15))) | 0;
+    t = (b + ((c & d) | (~c & a)) + (0xfd469501 | 0) + x7) | 0; b = (c + ((t << 22) | (t >>> 10))) | 0;
+    t = (a + ((b & c) | (~b & d)) + 0x698098d8 + x8) | 0; a = (b + ((t << 7) | (t >>> 25))) | 0;
+    t = (d + ((a & b) | (~a & c)) + (0x8b44f7af | 0) + x9) | 0; d = (a + ((t << 12) | (t >>> 20))) | 0;
+    t = (c + ((d & a) | (~d & b)) + (0xffff5bb1 | 0) + x10) | 0; c = (d + ((t << 17) | (t >>> 15))) | 0;
+    t = (b + ((c & d) | (~c & a)) + (0x895cd7be | 0) + x11) | 0; b = (c + ((t << 22) | (t >>> 10))) | 0;
+    t = (a + ((b & c) | (~b & d)) + 0x6b901122 + x12) | 0; a = (b + ((t << 7) | (t >>> 25))) | 0;
+    t = (d + ((a & b) | (~a & c)) + (0xfd987193 | 0) + x13) | 0; d = (a + ((t << 12) | (t >>> 20))) | 0;
+    t = (c + ((d & a) | (~d & b)) + (0xa679438e | 0) + x14) | 0; c = (d + ((t << 17) | (t >>> 15))) | 0;
+    t = (b + ((c & d) | (~c & a)) + 0x49b40821 + x15) | 0; b = (c + ((t << 22) | (t >>> 10))) | 0;
     // Round 2: G = (b & d) | (c & ~d); shifts 5, 9, 14, 20; x index 1 + 5i.
-    t = (a + ((b & d) | (c & ~d)) + (0xf61e2562 | 0) + x[1]!) | 0; a = (b + ((t << 5) | (t >>> 27))) | 0;
-    t = (d + ((a & c) | (b & ~c)) + (0xc040b340 | 0) + x[6]!) | 0; d = (a + ((t << 9) | (t >>> 23))) | 0;
-    t = (c + ((d & b) | (a & ~b)) + 0x265e5a51 + x[11]!) | 0; c = (d + ((t << 14) | (t >>> 18))) | 0;
-    t = (b + ((c & a) | (d & ~a)) + (0xe9b6c7aa | 0) + x[0]!) | 0; b = (c + ((t << 20) | (t >>> 12))) | 0;
-    t = (a + ((b & d) | (c & ~d)) + (0xd62f105d | 0) + x[5]!) | 0; a = (b + ((t << 5) | (t >>> 27))) | 0;
-    t = (d + ((a & c) | (b & ~c)) + 0x02441453 + x[10]!) | 0; d = (a + ((t << 9) | (t >>> 23))) | 0;
-    t = (c + ((d & b) | (a & ~b)) + (0xd8a1e681 | 0) + x[15]!) | 0; c = (d + ((t << 14) | (t >>> 18))) | 0;
-    t = (b + ((c & a) | (d & ~a)) + (0xe7d3fbc8 | 0) + x[4]!) | 0; b = (c + ((t << 20) | (t >>> 12))) | 0;
-    t = (a + ((b & d) | (c & ~d)) + 0x21e1cde6 + x[9]!) | 0; a = (b + ((t << 5) | (t >>> 27))) | 0;
-    t = (d + ((a & c) | (b & ~c)) + (0xc33707d6 | 0) + x[14]!) | 0; d = (a + ((t << 9) | (t >>> 23))) | 0;
-    t = (c + ((d & b) | (a & ~b)) + (0xf4d50d87 | 0) + x[3]!) | 0; c = (d + ((t << 14) | (t >>> 18))) | 0;
-    t = (b + ((c & a) | (d & ~a)) + 0x455a14ed + x[8]!) | 0; b = (c + ((t << 20) | (t >>> 12))) | 0;
-    t = (a + ((b & d) | (c & ~d)) + (0xa9e3e905 | 0) + x[13]!) | 0; a = (b + ((t << 5) | (t >>> 27))) | 0;
-    t = (d + ((a & c) | (b & ~c)) + (0xfcefa3f8 | 0) + x[2]!) | 0; d = (a + ((t << 9) | (t >>> 23))) | 0;
-    t = (c + ((d & b) | (a & ~b)) + 0x676f02d9 + x[7]!) | 0; c = (d + ((t << 14) | (t >>> 18))) | 0;
-    t = (b + ((c & a) | (d & ~a)) + (0x8d2a4c8a | 0) + x[12]!) | 0; b = (c + ((t << 20) | (t >>> 12))) | 0;
+    t = (a + ((b & d) | (c & ~d)) + (0xf61e2562 | 0) + x1) | 0; a = (b + ((t << 5) | (t >>> 27))) | 0;
+    t = (d + ((a & c) | (b & ~c)) + (0xc040b340 | 0) + x6) | 0; d = (a + ((t << 9) | (t >>> 23))) | 0;
+    t = (c + ((d & b) | (a & ~b)) + 0x265e5a51 + x11) | 0; c = (d + ((t << 14) | (t >>> 18))) | 0;
+    t = (b + ((c & a) | (d & ~a)) + (0xe9b6c7aa | 0) + x0) | 0; b = (c + ((t << 20) | (t >>> 12))) | 0;
+    t = (a + ((b & d) | (c & ~d)) + (0xd62f105d | 0) + x5) | 0; a = (b + ((t << 5) | (t >>> 27))) | 0;
+    t = (d + ((a & c) | (b & ~c)) + 0x02441453 + x10) | 0; d = (a + ((t << 9) | (t >>> 23))) | 0;
+    t = (c + ((d & b) | (a & ~b)) + (0xd8a1e681 | 0) + x15) | 0; c = (d + ((t << 14) | (t >>> 18))) | 0;
+    t = (b + ((c & a) | (d & ~a)) + (0xe7d3fbc8 | 0) + x4) | 0; b = (c + ((t << 20) | (t >>> 12))) | 0;
+    t = (a + ((b & d) | (c & ~d)) + 0x21e1cde6 + x9) | 0; a = (b + ((t << 5) | (t >>> 27))) | 0;
+    t = (d + ((a & c) | (b & ~c)) + (0xc33707d6 | 0) + x14) | 0; d = (a + ((t << 9) | (t >>> 23))) | 0;
+    t = (c + ((d & b) | (a & ~b)) + (0xf4d50d87 | 0) + x3) | 0; c = (d + ((t << 14) | (t >>> 18))) | 0;
+    t = (b + ((c & a) | (d & ~a)) + 0x455a14ed + x8) | 0; b = (c + ((t << 20) | (t >>> 12))) | 0;
+    t = (a + ((b & d) | (c & ~d)) + (0xa9e3e905 | 0) + x13) | 0; a = (b + ((t << 5) | (t >>> 27))) | 0;
+    t = (d + ((a & c) | (b & ~c)) + (0xfcefa3f8 | 0) + x2) | 0; d = (a + ((t << 9) | (t >>> 23))) | 0;
+    t = (c + ((d & b) | (a & ~b)) + 0x676f02d9 + x7) | 0; c = (d + ((t << 14) | (t >>> 18))) | 0;
+    t = (b + ((c & a) | (d & ~a)) + (0x8d2a4c8a | 0) + x12) | 0; b = (c + ((t << 20) | (t >>> 12))) | 0;
     // Round 3: H = b ^ c ^ d; shifts 4, 11, 16, 23; x index 5 + 3i.
-    t = (a + (b ^ c ^ d) + (0xfffa3942 | 0) + x[5]!) | 0; a = (b + ((t << 4) | (t >>> 28))) | 0;
-    t = (d + (a ^ b ^ c) + (0x8771f681 | 0) + x[8]!) | 0; d = (a + ((t << 11) | (t >>> 21))) | 0;
-    t = (c + (d ^ a ^ b) + 0x6d9d6122 + x[11]!) | 0; c = (d + ((t << 16) | (t >>> 16))) | 0;
-    t = (b + (c ^ d ^ a) + (0xfde5380c | 0) + x[14]!) | 0; b = (c + ((t << 23) | (t >>> 9))) | 0;
-    t = (a + (b ^ c ^ d) + (0xa4beea44 | 0) + x[1]!) | 0; a = (b + ((t << 4) | (t >>> 28))) | 0;
-    t = (d + (a ^ b ^ c) + 0x4bdecfa9 + x[4]!) | 0; d = (a + ((t << 11) | (t >>> 21))) | 0;
-    t = (c + (d ^ a ^ b) + (0xf6bb4b60 | 0) + x[7]!) | 0; c = (d + ((t << 16) | (t >>> 16))) | 0;
-    t = (b + (c ^ d ^ a) + (0xbebfbc70 | 0) + x[10]!) | 0; b = (c + ((t << 23) | (t >>> 9))) | 0;
-    t = (a + (b ^ c ^ d) + 0x289b7ec6 + x[13]!) | 0; a = (b + ((t << 4) | (t >>> 28))) | 0;
-    t = (d + (a ^ b ^ c) + (0xeaa127fa | 0) + x[0]!) | 0; d = (a + ((t << 11) | (t >>> 21))) | 0;
-    t = (c + (d ^ a ^ b) + (0xd4ef3085 | 0) + x[3]!) | 0; c = (d + ((t << 16) | (t >>> 16))) | 0;
-    t = (b + (c ^ d ^ a) + 0x04881d05 + x[6]!) | 0; b = (c + ((t << 23) | (t >>> 9))) | 0;
-    t = (a + (b ^ c ^ d) + (0xd9d4d039 | 0) + x[9]!) | 0; a = (b + ((t << 4) | (t >>> 28))) | 0;
-    t = (d + (a ^ b ^ c) + (0xe6db99e5 | 0) + x[12]!) | 0; d = (a + ((t << 11) | (t >>> 21))) | 0;
-    t = (c + (d ^ a ^ b) + 0x1fa27cf8 + x[15]!) | 0; c = (d + ((t << 16) | (t >>> 16))) | 0;
-    t = (b + (c ^ d ^ a) + (0xc4ac5665 | 0) + x[2]!) | 0; b = (c + ((t << 23) | (t >>> 9))) | 0;
+    t = (a + (b ^ c ^ d) + (0xfffa3942 | 0) + x5) | 0; a = (b + ((t << 4) | (t >>> 28))) | 0;
+    t = (d + (a ^ b ^ c) + (0x8771f681 | 0) + x8) | 0; d = (a + ((t << 11) | (t >>> 21))) | 0;
+    t = (c + (d ^ a ^ b) + 0x6d9d6122 + x11) | 0; c = (d + ((t << 16) | (t >>> 16))) | 0;
+    t = (b + (c ^ d ^ a) + (0xfde5380c | 0) + x14) | 0; b = (c + ((t << 23) | (t >>> 9))) | 0;
+    t = (a + (b ^ c ^ d) + (0xa4beea44 | 0) + x1) | 0; a = (b + ((t << 4) | (t >>> 28))) | 0;
+    t = (d + (a ^ b ^ c) + 0x4bdecfa9 + x4) | 0; d = (a + ((t << 11) | (t >>> 21))) | 0;
+    t = (c + (d ^ a ^ b) + (0xf6bb4b60 | 0) + x7) | 0; c = (d + ((t << 16) | (t >>> 16))) | 0;
+    t = (b + (c ^ d ^ a) + (0xbebfbc70 | 0) + x10) | 0; b = (c + ((t << 23) | (t >>> 9))) | 0;
+    t = (a + (b ^ c ^ d) + 0x289b7ec6 + x13) | 0; a = (b + ((t << 4) | (t >>> 28))) | 0;
+    t = (d + (a ^ b ^ c) + (0xeaa127fa | 0) + x0) | 0; d = (a + ((t << 11) | (t >>> 21))) | 0;
+    t = (c + (d ^ a ^ b) + (0xd4ef3085 | 0) + x3) | 0; c = (d + ((t << 16) | (t >>> 16))) | 0;
+    t = (b + (c ^ d ^ a) + 0x04881d05 + x6) | 0; b = (c + ((t << 23) | (t >>> 9))) | 0;
+    t = (a + (b ^ c ^ d) + (0xd9d4d039 | 0) + x9) | 0; a = (b + ((t << 4) | (t >>> 28))) | 0;
+    t = (d + (a ^ b ^ c) + (0xe6db99e5 | 0) + x12) | 0; d = (a + ((t << 11) | (t >>> 21))) | 0;
+    t = (c + (d ^ a ^ b) + 0x1fa27cf8 + x15) | 0; c = (d + ((t << 16) | (t >>> 16))) | 0;
+    t = (b + (c ^ d ^ a) + (0xc4ac5665 | 0) + x2) | 0; b = (c + ((t << 23) | (t >>> 9))) | 0;
     // Round 4: I = c ^ (b | ~d); shifts 6, 10, 15, 21; x index 7i.
-    t = (a + (c ^ (b | ~d)) + (0xf4292244 | 0) + x[0]!) | 0; a = (b + ((t << 6) | (t >>> 26))) | 0;
-    t = (d + (b ^ (a | ~c)) + 0x432aff97 + x[7]!) | 0; d = (a + ((t << 10) | (t >>> 22))) | 0;
-    t = (c + (a ^ (d | ~b)) + (0xab9423a7 | 0) + x[14]!) | 0; c = (d + ((t << 15) | (t >>> 17))) | 0;
-    t = (b + (d ^ (c | ~a)) + (0xfc93a039 | 0) + x[5]!) | 0; b = (c + ((t << 21) | (t >>> 11))) | 0;
-    t = (a + (c ^ (b | ~d)) + 0x655b59c3 + x[12]!) | 0; a = (b + ((t << 6) | (t >>> 26))) | 0;
-    t = (d + (b ^ (a | ~c)) + (0x8f0ccc92 | 0) + x[3]!) | 0; d = (a + ((t << 10) | (t >>> 22))) | 0;
-    t = (c + (a ^ (d | ~b)) + (0xffeff47d | 0) + x[10]!) | 0; c = (d + ((t << 15) | (t >>> 17))) | 0;
-    t = (b + (d ^ (c | ~a)) + (0x85845dd1 | 0) + x[1]!) | 0; b = (c + ((t << 21) | (t >>> 11))) | 0;
-    t = (a + (c ^ (b | ~d)) + 0x6fa87e4f + x[8]!) | 0; a = (b + ((t << 6) | (t >>> 26))) | 0;
-    t = (d + (b ^ (a | ~c)) + (0xfe2ce6e0 | 0) + x[15]!) | 0; d = (a + ((t << 10) | (t >>> 22))) | 0;
-    t = (c + (a ^ (d | ~b)) + (0xa3014314 | 0) + x[6]!) | 0; c = (d + ((t << 15) | (t >>> 17))) | 0;
-    t = (b + (d ^ (c | ~a)) + 0x4e0811a1 + x[13]!) | 0; b = (c + ((t << 21) | (t >>> 11))) | 0;
-    t = (a + (c ^ (b | ~d)) + (0xf7537e82 | 0) + x[4]!) | 0; a = (b + ((t << 6) | (t >>> 26))) | 0;
-    t = (d + (b ^ (a | ~c)) + (0xbd3af235 | 0) + x[11]!) | 0; d = (a + ((t << 10) | (t >>> 22))) | 0;
-    t = (c + (a ^ (d | ~b)) + 0x2ad7d2bb + x[2]!) | 0; c = (d + ((t << 15) | (t >>> 17))) | 0;
-    t = (b + (d ^ (c | ~a)) + (0xeb86d391 | 0) + x[9]!) | 0; b = (c + ((t << 21) | (t >>> 11))) | 0;
+    t = (a + (c ^ (b | ~d)) + (0xf4292244 | 0) + x0) | 0; a = (b + ((t << 6) | (t >>> 26))) | 0;
+    t = (d + (b ^ (a | ~c)) + 0x432aff97 + x7) | 0; d = (a + ((t << 10) | (t >>> 22))) | 0;
+    t = (c + (a ^ (d | ~b)) + (0xab9423a7 | 0) + x14) | 0; c = (d + ((t << 15) | (t >>> 17))) | 0;
+    t = (b + (d ^ (c | ~a)) + (0xfc93a039 | 0) + x5) | 0; b = (c + ((t << 21) | (t >>> 11))) | 0;
+    t = (a + (c ^ (b | ~d)) + 0x655b59c3 + x12) | 0; a = (b + ((t << 6) | (t >>> 26))) | 0;
+    t = (d + (b ^ (a | ~c)) + (0x8f0ccc92 | 0) + x3) | 0; d = (a + ((t << 10) | (t >>> 22))) | 0;
+    t = (c + (a ^ (d | ~b)) + (0xffeff47d | 0) + x10) | 0; c = (d + ((t << 15) | (t >>> 17))) | 0;
+    t = (b + (d ^ (c | ~a)) + (0x85845dd1 | 0) + x1) | 0; b = (c + ((t << 21) | (t >>> 11))) | 0;
+    t = (a + (c ^ (b | ~d)) + 0x6fa87e4f + x8) | 0; a = (b + ((t << 6) | (t >>> 26))) | 0;
+    t = (d + (b ^ (a | ~c)) + (0xfe2ce6e0 | 0) + x15) | 0; d = (a + ((t << 10) | (t >>> 22))) | 0;
+    t = (c + (a ^ (d | ~b)) + (0xa3014314 | 0) + x6) | 0; c = (d + ((t << 15) | (t >>> 17))) | 0;
+    t = (b + (d ^ (c | ~a)) + 0x4e0811a1 + x13) | 0; b = (c + ((t << 21) | (t >>> 11))) | 0;
+    t = (a + (c ^ (b | ~d)) + (0xf7537e82 | 0) + x4) | 0; a = (b + ((t << 6) | (t >>> 26))) | 0;
+    t = (d + (b ^ (a | ~c)) + (0xbd3af235 | 0) + x11) | 0; d = (a + ((t << 10) | (t >>> 22))) | 0;
+    t = (c + (a ^ (d | ~b)) + 0x2ad7d2bb + x2) | 0; c = (d + ((t << 15) | (t >>> 17))) | 0;
+    t = (b + (d ^ (c | ~a)) + (0xeb86d391 | 0) + x9) | 0; b = (c + ((t << 21) | (t >>> 11))) | 0;
     a0 = (a0 + a) | 0;
     b0 = (b0 + b) | 0;
     c0 = (c0 + c) | 0;
@@ -119,8 +139,9 @@ function compress(s: Int32Array, data: Uint8Array, off: number, blocks: number, 
  */
 export class Md5 {
   private readonly s = new Int32Array(4);
-  private readonly x = new Int32Array(16);
   private readonly buf = new Uint8Array(64);
+  /** The buffer as words, for compress() on a little-endian host. */
+  private readonly bufWords = LITTLE_ENDIAN ? new Int32Array(this.buf.buffer, this.buf.byteOffset, 16) : undefined;
   private used = 0;
   private length = 0; // bytes absorbed so far, including a saved state's
 
@@ -146,12 +167,12 @@ export class Md5 {
         this.used = used;
         return this;
       }
-      compress(this.s, buf, 0, 1, this.x);
+      compress(this.s, buf, 0, 1, this.bufWords);
       used = 0;
     }
     const blocks = (n - off) >>> 6;
     // Whole blocks straight from the caller's bytes: no copy.
-    if (blocks > 0) compress(this.s, data, off, blocks, this.x);
+    if (blocks > 0) compress(this.s, data, off, blocks);
     off += blocks << 6;
     for (; off < n; off++) buf[used++] = data[off]!;
     this.used = used;
@@ -171,7 +192,7 @@ export class Md5 {
     buf[used++] = 0x80;
     if (used > 56) {
       buf.fill(0, used, 64);
-      compress(this.s, buf, 0, 1, this.x);
+      compress(this.s, buf, 0, 1, this.bufWords);
       used = 0;
     }
     buf.fill(0, used, 56);
@@ -186,7 +207,7 @@ export class Md5 {
     buf[61] = hi >>> 8;
     buf[62] = hi >>> 16;
     buf[63] = hi >>> 24;
-    compress(this.s, buf, 0, 1, this.x);
+    compress(this.s, buf, 0, 1, this.bufWords);
     for (let i = 0; i < 4; i++) {
       const w = this.s[i]!;
       out[at + 4 * i] = w;
