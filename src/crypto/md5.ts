@@ -247,10 +247,10 @@ export class HmacMd5State {
     pad.fill(0);
   }
 
-  /** HMAC over the concatenation of `parts`. */
-  mac(...parts: Uint8Array[]): Uint8Array {
-    const h = this.h.start(this.inner, 64);
-    for (const p of parts) h.update(p);
+  /** HMAC over `head` ‖ `body` (two arguments, not a rest list: no array per call). */
+  mac(head: Uint8Array, body?: Uint8Array): Uint8Array {
+    const h = this.h.start(this.inner, 64).update(head);
+    if (body !== undefined) h.update(body);
     h.finish(this.innerDigest);
     return h.start(this.outer, 64).update(this.innerDigest).finish();
   }

@@ -38,10 +38,10 @@ export function hmacMd5(key: Uint8Array): HmacMd5 {
   const k = Uint8Array.from(key);
   const small = new HmacMd5State(k);
   return {
-    mac(...parts: Uint8Array[]): Uint8Array {
-      if (totalLength(parts) < NATIVE_FROM) return small.mac(...parts);
-      const h = createHmac('md5', k);
-      for (const p of parts) h.update(p);
+    mac(head: Uint8Array, body?: Uint8Array): Uint8Array {
+      if (head.length + (body?.length ?? 0) < NATIVE_FROM) return small.mac(head, body);
+      const h = createHmac('md5', k).update(head);
+      if (body !== undefined) h.update(body);
       return plain(h.digest());
     },
   };

@@ -3,7 +3,7 @@
 // sequence number per direction. Framing (the 4-byte length) is framing.ts's job.
 
 import { hmacMd5 } from '#crypto';
-import { constantTimeEqual, readUint32BE, writeUint32BE } from '../bytes.js';
+import { readUint32BE, writeUint32BE } from '../bytes.js';
 import type { HmacMd5 } from '../crypto/types.js';
 import { outputBytes } from '../alloc.js';
 import { DigestMD5Error } from '../errors.js';
@@ -40,6 +40,21 @@ interface Direction {
   seq: number;
   readonly mac: HmacMd5;
   readonly cipher: CipherState | undefined;
+}
+
+// The 10 MAC bytes are copied and compared by hand: set() and subarray() on so few bytes
+// measured about a tenth of a 1 KiB wrap+unwrap.
+
+/** Writes the first MAC_LEN bytes of `mac` into `out` at `at`. */
+function copyMac(mac: Uint8Array, out: Uint8Array, at: number): void {
+  for (let i = 0; i < MAC_LEN; i++) out[at + i] = mac[i]!;
+}
+
+/** Whether `got[at..at+MAC_LEN)` equals the first MAC_LEN bytes of `mac`, in constant time. */
+function macMatches(mac: Uint8Array, got: Uint8Array, at: number): boolean {
+  let diff = 0;
+  for (let i = 0; i < MAC_LEN; i++) diff |= mac[i]! ^ got[at + i]!;
+  return diff === 0;
 }
 
 export class SecurityLayer {
@@ -126,7 +141,7 @@ export class SecurityLayer {
       // msg ‖ MAC(10) ‖ 0x0001 ‖ seq
       token = outputBytes(plain.length + MAC_LEN + TRAILER_LEN);
       token.set(plain, 0);
-      token.set(mac.subarray(0, MAC_LEN), plain.length);
+      copyMac(mac, token, plain.length);
     } else {
       // CIPHER(msg ‖ pad ‖ MAC(10)) ‖ 0x0001 ‖ seq, encrypted in place in the token buffer.
       const bs = this.spec!.blockSize;
@@ -135,7 +150,7 @@ export class SecurityLayer {
       token = outputBytes(ctLen + TRAILER_LEN);
       token.set(plain, 0);
       token.fill(pad, plain.length, plain.length + pad);
-      token.set(mac.subarray(0, MAC_LEN), plain.length + pad);
+      copyMac(mac, token, plain.length + pad);
       const body = token.subarray(0, ctLen);
       d.cipher!.process(body, body);
     }
@@ -174,8 +189,7 @@ export class SecurityLayer {
     const t = token.length - TRAILER_LEN;
     const msg = token.subarray(0, t - MAC_LEN);
     const seq = token.subarray(t + 2);
-    const expected = this.receive.mac.mac(seq, msg).subarray(0, MAC_LEN);
-    const macOk = constantTimeEqual(expected, token.subarray(t - MAC_LEN, t));
+    const macOk = macMatches(this.receive.mac.mac(seq, msg), token, t - MAC_LEN);
     this.checkTrailer(token, t, macOk);
     return msg; // a view into the token: no copy (see unwrap())
   }
@@ -202,8 +216,7 @@ export class SecurityLayer {
     }
     const msg = body.subarray(0, msgLen);
     const seq = token.subarray(t + 2);
-    const expected = this.receive.mac.mac(seq, msg).subarray(0, MAC_LEN);
-    const macOk = constantTimeEqual(expected, body.subarray(t - MAC_LEN, t));
+    const macOk = macMatches(this.receive.mac.mac(seq, msg), body, t - MAC_LEN);
     this.checkTrailer(token, t, macOk && padOk);
     return msg;
   }
