@@ -2,7 +2,7 @@
 // bytes in, bytes out, no I/O, synchronous.
 
 import { randomBytes } from '#crypto';
-import { ascii, constantTimeEqual, toBase64, utf8, wipe } from './bytes.js';
+import { base64Bytes, constantTimeEqualText, utf8, wipe } from './bytes.js';
 import { computeHA1, computeResponseAndRspauth, hashUserRealmPassword, type ResponseInputs } from './digest.js';
 import { DigestMD5Error } from './errors.js';
 import {
@@ -270,7 +270,7 @@ export class DigestMD5Client {
 
     const o = this.opts;
     const urp = o.hashedSecret ? o.hashedSecret : hashUserRealmPassword(o.username, realm, o.password!);
-    const cnonce = o.unsafeFixedCnonce !== undefined ? utf8(o.unsafeFixedCnonce) : ascii(toBase64(randomBytes(CNONCE_BYTES)));
+    const cnonce = o.unsafeFixedCnonce !== undefined ? utf8(o.unsafeFixedCnonce) : base64Bytes(randomBytes(CNONCE_BYTES));
     const digestUri = `${o.service}/${o.host}${o.serviceName !== undefined ? `/${o.serviceName}` : ''}`;
     const authzid = o.authzid !== undefined && o.authzid.length > 0 ? o.authzid : undefined;
     const inputs: ResponseInputs = {
@@ -305,7 +305,7 @@ export class DigestMD5Client {
   }
 
   private checkRspauth(got: string): Uint8Array {
-    if (!constantTimeEqual(ascii(got), ascii(this.expected!.rspauth))) {
+    if (!constantTimeEqualText(got, this.expected!.rspauth)) {
       throw new DigestMD5Error('mutual-auth-failed', 'rspauth is wrong: the server does not know the password');
     }
     this.state = 'complete';

@@ -1,7 +1,7 @@
 // The server side of the DIGEST-MD5 exchange (RFC 2831 §2.1) as a state machine:
 // bytes in, bytes out, no I/O. Asynchronous because credential checks may be remote.
 
-import { ascii, constantTimeEqual, decodeLatin1, utf8 } from './bytes.js';
+import { constantTimeEqual, constantTimeEqualText, decodeLatin1, utf8 } from './bytes.js';
 import { computeResponseAndRspauth } from './digest.js';
 import { ServerSessions } from './sessions.js';
 import type { CredentialStore } from './credentials.js';
@@ -362,7 +362,7 @@ export class DigestMD5Server {
     if (!same) return undefined;
     const inputs = { ha1: ctx.ha1, nonce: r.nonce, nc: r.nc, cnonce: r.cnonce, qop: 'auth' as const, digestUri: r.digestUri };
     const { response, rspauth } = computeResponseAndRspauth(inputs);
-    if (!constantTimeEqual(ascii(response), ascii(r.response))) return undefined;
+    if (!constantTimeEqualText(response, r.response)) return undefined;
     // Only now, with a verified response, may the count move (a failed attempt must not advance it).
     if (!(await this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry()))) return undefined;
     this.nonce = nonce;

@@ -2,7 +2,7 @@
 // user's credential, compares in constant time, and returns the session key.
 // LocalVerifier does it in process; a remote authenticating server is the other kind.
 
-import { ascii, constantTimeEqual, utf8, wipe } from './bytes.js';
+import { constantTimeEqual, constantTimeEqualText, utf8, wipe } from './bytes.js';
 import { hashBytes } from './charset.js';
 import { checkCredential, type CredentialStore } from './credentials.js';
 import { computeHA1, computeResponseAndRspauth, hashUserRealmPassword, hashUserRealmPasswordBytes } from './digest.js';
@@ -107,7 +107,7 @@ export function matchResponse(r: DigestResponse, secrets: readonly Uint8Array[])
     };
     // Every candidate is computed and compared (rspauth too), so the time does not tell which matched.
     const { response, rspauth } = computeResponseAndRspauth(inputs);
-    if (constantTimeEqual(ascii(response), ascii(r.response)) && !result) {
+    if (constantTimeEqualText(response, r.response) && !result) {
       result = { ha1: inputs.ha1, rspauth };
     } else wipe(inputs.ha1);
   }
