@@ -19,7 +19,9 @@ Cyrus cannot run 3des).
 ### (a) Handshakes and verifications
 
 - \`handshake/<qop>[/<cipher>]\`, handshakes/s: one full exchange per operation, client and
-  server in one thread: \`new DigestMD5Server\` and \`new DigestMD5Client\`, server challenge,
+  server in one thread: \`new DigestMD5Server(config)\` (the server options checked once into a
+  \`DigestMD5ServerConfig\`, as a listener does and as Cyrus reads its configuration once at
+  \`sasl_server_init\`) and \`new DigestMD5Client(options)\`, server challenge,
   client response, server rspauth, client check of rspauth (the JDK's four evaluate calls),
   and for auth-int and auth-conf both \`securityLayer\`s (keys derived, ciphers keyed), as the
   JDK and Cyrus set up their layers when the handshake ends. User \`chris\` / \`secret\`,

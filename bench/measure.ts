@@ -11,6 +11,7 @@ import {
   CIPHER_NAMES,
   DigestMD5Client,
   DigestMD5Server,
+  DigestMD5ServerConfig,
   MemoryNonceStore,
   SecurityLayer,
   ServerSessions,
@@ -82,17 +83,25 @@ interface Config {
   cipher?: CipherName;
 }
 
+/** One config per ServerSessions, made once and shared by its servers, as a listener does. */
+const configs = new WeakMap<ServerSessions, DigestMD5ServerConfig>();
+
 /** The server offers every qop and every cipher (des and the rc4 variants must be named to be offered). */
 function newServer(sessions: ServerSessions): DigestMD5Server {
-  return new DigestMD5Server({
-    service: SERVICE,
-    hosts: HOST,
-    credentials,
-    sessions,
-    qop: ['auth', 'auth-int', 'auth-conf'],
-    ciphers: CIPHER_NAMES,
-    maxbuf: MAXBUF,
-  });
+  let config = configs.get(sessions);
+  if (!config) {
+    config = new DigestMD5ServerConfig({
+      service: SERVICE,
+      hosts: HOST,
+      credentials,
+      sessions,
+      qop: ['auth', 'auth-int', 'auth-conf'],
+      ciphers: CIPHER_NAMES,
+      maxbuf: MAXBUF,
+    });
+    configs.set(sessions, config);
+  }
+  return new DigestMD5Server(config);
 }
 
 function newClient(cfg: Config): DigestMD5Client {

@@ -3,6 +3,7 @@
 
 export { DigestMD5Client, type DigestMD5ClientOptions } from './client.js';
 export { DigestMD5Server, type DigestMD5ServerOptions } from './server.js';
+export { DigestMD5ServerConfig } from './server-config.js';
 export { DigestMD5Error, type DigestMD5ErrorCode } from './errors.js';
 export type { Credential, CredentialQuery, CredentialStore } from './credentials.js';
 export { LocalVerifier, type Verifier, type VerifyRequest, type VerifyResult, type ServerOffer } from './verifier.js';

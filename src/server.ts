@@ -6,19 +6,10 @@ import { computeResponseAndRspauth } from './digest.js';
 import { ServerSessions } from './sessions.js';
 import type { CredentialStore } from './credentials.js';
 import { DigestMD5Error } from './errors.js';
-import {
-  isQop,
-  MAX_MAXBUF,
-  MIN_MAXBUF,
-  DEFAULT_MAXBUF,
-  parseResponse,
-  serialiseChallenge,
-  serialiseResponseAuth,
-  type DigestResponse,
-  type Qop,
-} from './messages.js';
-import { LocalVerifier, type Verifier } from './verifier.js';
-import { makePolicy, serverAccepts, serverOffer, ssfOf, type ProtectionPolicy } from './negotiate.js';
+import { isQop, parseResponse, serialiseResponseAuth, type DigestResponse, type Qop } from './messages.js';
+import { DigestMD5ServerConfig } from './server-config.js';
+import type { Verifier } from './verifier.js';
+import { serverAccepts, ssfOf } from './negotiate.js';
 import type { CipherName } from './layer/ciphers/index.js';
 import { SecurityLayer } from './layer/security-layer.js';
 
@@ -81,14 +72,8 @@ type State = 'start' | 'challenged' | 'verifying' | 'authenticated' | 'finished'
 
 export class DigestMD5Server {
   private state: State = 'start';
-  private readonly opts: Required<Pick<DigestMD5ServerOptions, 'service' | 'utf8'>> & DigestMD5ServerOptions;
-  private readonly hosts: readonly string[] | '*';
-  private readonly realms: readonly string[];
-  private readonly policy: ProtectionPolicy;
-  private readonly offer: { qops: Qop[]; ciphers: CipherName[] };
+  private readonly cfg: DigestMD5ServerConfig;
   private layer: SecurityLayer | undefined;
-  private readonly maxbuf_: number;
-  private readonly verifier: Verifier;
   private readonly sessions: ServerSessions;
   private nonce: string | undefined;
   /** The nonce's bytes, as sent in the challenge. */
@@ -96,35 +81,13 @@ export class DigestMD5Server {
   private staleRounds = 0;
   private result: { response: DigestResponse; ha1: Uint8Array; authzid: string; reauth: boolean } | undefined;
 
-  constructor(options: DigestMD5ServerOptions) {
-    const o = options;
-    if (typeof o.service !== 'string' || o.service.length === 0 || o.service.includes('/')) {
-      throw new DigestMD5Error('bad-option', 'service must be a non-empty name without "/"');
-    }
-    const hostList = typeof o.hosts === 'string' ? [o.hosts] : [...(o.hosts ?? [])];
-    if (hostList.length === 0 || hostList.some((h) => typeof h !== 'string' || h.length === 0)) {
-      throw new DigestMD5Error('bad-option', 'hosts must name at least one host (or "*")');
-    }
-    this.hosts = hostList.includes('*') ? '*' : hostList.map((h) => h.toLowerCase());
-    if (o.realms === undefined && this.hosts === '*') {
-      throw new DigestMD5Error('bad-option', 'realms must be given when hosts is "*"');
-    }
-    this.realms = o.realms ? [...o.realms] : [hostList[0]!];
-    this.policy = makePolicy(o);
-    this.maxbuf_ = o.maxbuf ?? DEFAULT_MAXBUF;
-    if (!Number.isInteger(this.maxbuf_) || this.maxbuf_ < MIN_MAXBUF || this.maxbuf_ > MAX_MAXBUF) {
-      throw new DigestMD5Error('bad-option', `maxbuf must be an integer in ${MIN_MAXBUF}..${MAX_MAXBUF}`);
-    }
-    this.offer = serverOffer(this.policy, this.maxbuf_);
-    if (o.verifier === undefined && o.credentials === undefined) {
-      throw new DigestMD5Error('bad-option', 'either credentials or verifier must be given');
-    }
-    this.verifier = o.verifier ?? new LocalVerifier(o.credentials!);
-    if (o.unsafeFixedNonce !== undefined && (o.unsafeFixedNonce.length === 0 || o.unsafeFixedNonce.includes('"'))) {
-      throw new DigestMD5Error('bad-option', 'unsafeFixedNonce must be non-empty and free of quotes');
-    }
-    this.opts = { ...o, utf8: o.utf8 ?? true };
-    this.sessions = o.sessions ?? new ServerSessions({ serverId: hostList[0]! });
+  /**
+   * One exchange. Give it a `DigestMD5ServerConfig` made once from the options to share
+   * their checking among a listener's connections; plain options are checked each time.
+   */
+  constructor(options: DigestMD5ServerOptions | DigestMD5ServerConfig) {
+    this.cfg = options instanceof DigestMD5ServerConfig ? options : new DigestMD5ServerConfig(options);
+    this.sessions = this.cfg.options.sessions ?? new ServerSessions({ serverId: this.cfg.firstHost });
   }
 
   /** True when this exchange was a subsequent authentication from a cached context (no challenge). */
@@ -167,7 +130,7 @@ export class DigestMD5Server {
 
   /** Our maxbuf: the largest security-layer token we accept. */
   get maxbuf(): number {
-    return this.maxbuf_;
+    return this.cfg.maxbuf;
   }
 
   /**
@@ -181,7 +144,7 @@ export class DigestMD5Server {
       cipher: this.cipher,
       ha1: this.result!.ha1,
       side: 'server',
-      maxbuf: this.maxbuf_,
+      maxbuf: this.cfg.maxbuf,
       peerMaxbuf: this.result!.response.maxbuf,
     });
     return this.layer;
@@ -255,17 +218,11 @@ export class DigestMD5Server {
   }
 
   private challenge(stale: boolean): Uint8Array {
-    this.nonce = this.sessions.issueChallenge(stale ? undefined : this.opts.unsafeFixedNonce);
+    const fixed = stale ? undefined : this.cfg.options.unsafeFixedNonce;
+    this.nonce = this.sessions.issueChallenge(fixed);
     this.nonceBytes = utf8(this.nonce);
-    return serialiseChallenge({
-      realms: this.realms,
-      nonce: this.nonceBytes,
-      stale,
-      qopOptions: this.offer.qops,
-      maxbuf: this.maxbuf_,
-      utf8: this.opts.utf8,
-      ciphers: this.offer.qops.includes('auth-conf') ? this.offer.ciphers : [],
-    });
+    // Our nonces are base64url, never escaped: the prepared challenge takes them as they are.
+    return fixed === undefined ? this.cfg.challenge(this.nonceBytes, stale) : this.cfg.serialiseChallenge(this.nonceBytes, stale);
   }
 
   private async verify(input: Uint8Array): Promise<Uint8Array> {
@@ -275,8 +232,8 @@ export class DigestMD5Server {
     const nonce = this.nonce!;
     const age = this.sessions.checkNonce(nonce, r.nonce);
     const waiting = this.sessions.takePartial(nonce);
-    const offer = { realms: this.realms, qops: this.offer.qops, ciphers: this.offer.qops.includes('auth-conf') ? this.offer.ciphers : [], maxbuf: this.maxbuf_ };
-    const { ha1, rspauth } = await this.verifier.verify({ response: r, raw: input, offer });
+    const { realms, offer, maxbuf } = this.cfg;
+    const { ha1, rspauth } = await this.cfg.verifier.verify({ response: r, raw: input, offer: { realms, qops: offer.qops, ciphers: offer.ciphers, maxbuf } });
     if (age === 'expired' || !waiting) {
       // Right credentials, old challenge: a fresh challenge with stale=true, not a failure.
       ha1.fill(0);
@@ -300,7 +257,8 @@ export class DigestMD5Server {
 
   private async authorize(r: DigestResponse, ha1: Uint8Array): Promise<string> {
     if (r.authzid === undefined) return r.username;
-    const allowed = this.opts.authorize ? await this.opts.authorize(r.username, r.authzid, r.realm) : r.authzid === r.username;
+    const authorize = this.cfg.options.authorize;
+    const allowed = authorize ? await authorize(r.username, r.authzid, r.realm) : r.authzid === r.username;
     if (allowed !== true) {
       ha1.fill(0);
       throw new DigestMD5Error('authz-failed', `user "${r.username}" may not act as "${r.authzid}"`);
@@ -378,12 +336,13 @@ export class DigestMD5Server {
     };
     if (!constantTimeEqual(r.nonce, this.nonceBytes!)) bad('the nonce is not the one this server issued in this exchange');
     if (r.nc !== 1) bad(`nc must be 00000001 in a first response, got ${r.nc.toString(16).padStart(8, '0')}`);
-    if (!isQop(r.qop) || !this.offer.qops.includes(r.qop)) bad(`qop "${r.qop}" was not offered`);
-    if (r.qop === 'auth-conf' && !serverAccepts(this.policy, r.qop, r.cipher, [r.maxbuf, this.maxbuf_])) {
+    const cfg = this.cfg;
+    if (!isQop(r.qop) || !cfg.offer.qops.includes(r.qop)) bad(`qop "${r.qop}" was not offered`);
+    if (r.qop === 'auth-conf' && !serverAccepts(cfg.policy, r.qop, r.cipher, [r.maxbuf, cfg.maxbuf])) {
       bad(`cipher "${r.cipher}" was not offered, or does not fit maxbuf ${r.maxbuf}`);
     }
-    if (r.utf8 && !this.opts.utf8) bad('charset=utf-8 was not offered');
-    if (this.realms.length > 0 && !this.realms.includes(r.realm)) {
+    if (r.utf8 && !cfg.options.utf8) bad('charset=utf-8 was not offered');
+    if (cfg.realms.length > 0 && !cfg.realms.includes(r.realm)) {
       bad(r.realmPresent ? `realm "${r.realm}" was not offered` : 'the response has no realm, but realms were offered');
     }
     this.checkDigestUri(r.digestUri, bad);
@@ -394,14 +353,16 @@ export class DigestMD5Server {
     const parts = uri.split('/');
     if (parts.length < 2 || parts.length > 3) bad(`digest-uri "${uri}" is not serv-type/host[/serv-name]`);
     const [servType, host, servName] = parts as [string, string, string | undefined];
-    if (servType.toLowerCase() !== this.opts.service.toLowerCase()) {
-      bad(`digest-uri service "${servType}" is not "${this.opts.service}"`);
+    const { service, serviceName } = this.cfg.options;
+    if (servType.toLowerCase() !== service.toLowerCase()) {
+      bad(`digest-uri service "${servType}" is not "${service}"`);
     }
     const hostLc = host.toLowerCase();
-    if (host.length === 0 || (this.hosts !== '*' && !this.hosts.includes(hostLc))) {
+    const hosts = this.cfg.hosts;
+    if (host.length === 0 || (hosts !== '*' && !hosts.includes(hostLc))) {
       bad(`digest-uri host "${host}" is not a name of this server`);
     }
-    const expected = this.opts.serviceName;
+    const expected = serviceName;
     if (expected !== undefined) {
       if (servName === undefined || servName.toLowerCase() !== expected.toLowerCase()) {
         bad(`digest-uri serv-name must be "${expected}"`);

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { DigestMD5Error } from '../../errors.js';
 import { parseChallenge } from '../../messages.js';
 import { DigestMD5Server, type DigestMD5ServerOptions } from '../../server.js';
+import { DigestMD5ServerConfig } from '../../server-config.js';
 import { LineChannel, type LineResult } from '../line-channel.js';
 import { secureStream, type SecureStream } from '../stream.js';
 import { DEFAULT_STORE_LIMITS, UserStore, type StoreLimits } from './store.js';
@@ -73,8 +74,8 @@ export class ProtocolServer extends EventEmitter<ProtocolServerEvents> {
   readonly maxLineBytes: number;
   readonly idleTimeoutMs: number;
   readonly maxAuthFailures: number;
-  /** @internal */
-  readonly saslOptions: DigestMD5ServerOptions;
+  /** @internal The SASL options, checked once; each session's exchange is created from them. */
+  readonly saslConfig: DigestMD5ServerConfig;
   /** @internal */
   readonly store: UserStore;
   private readonly sessions = new Set<Session>();
@@ -97,8 +98,8 @@ export class ProtocolServer extends EventEmitter<ProtocolServerEvents> {
     const limits = { ...DEFAULT_STORE_LIMITS, ...options.store };
     for (const [k, v] of Object.entries(limits)) positiveInt(v, v, `store.${k}`);
     this.store = new UserStore(limits);
-    this.saslOptions = { ...options.sasl, service: options.sasl.service ?? SAMPLE_SERVICE };
-    new DigestMD5Server(this.saslOptions); // checks the options now rather than at the first session
+    // Checked now rather than at the first session, and once for all of them.
+    this.saslConfig = new DigestMD5ServerConfig({ ...options.sasl, service: options.sasl.service ?? SAMPLE_SERVICE });
   }
 
   /** Sessions open now. */
@@ -160,7 +161,7 @@ export class ProtocolServer extends EventEmitter<ProtocolServerEvents> {
 
   /** The CAPABILITY line: what every new session offers, read back from a real challenge. */
   capability(): Promise<string> {
-    this.offer ??= new DigestMD5Server(this.saslOptions).step().then((bytes) => {
+    this.offer ??= new DigestMD5Server(this.saslConfig).step().then((bytes) => {
       const c = parseChallenge(bytes);
       const ciphers = c.qopOptions.includes('auth-conf') ? ` cipher=${c.ciphers.join(',')}` : '';
       return `* CAPABILITY SASL DIGEST-MD5 qop=${c.qopOptions.join(',')}${ciphers}`;
@@ -328,7 +329,7 @@ class Session {
       await this.say(arg.length === 0 ? 'NO usage: AUTHENTICATE DIGEST-MD5' : `NO unsupported mechanism "${oneLine(arg, 40)}"`);
       return true;
     }
-    const sasl = new DigestMD5Server(this.server.saslOptions);
+    const sasl = new DigestMD5Server(this.server.saslConfig);
     let outcome: string | Uint8Array | undefined;
     try {
       await this.say(`+ ${encodeBase64(await sasl.step())}`);
