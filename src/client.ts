@@ -70,11 +70,15 @@ type State = 'start' | 'reauth-sent' | 'responded' | 'complete' | 'failed';
 /** cnonce size in random bytes: 240 bits, 40 base64 characters. */
 const CNONCE_BYTES = 30;
 
+/** The nonce kept after a response when there is no context cache to save it in. */
+const NO_NONCE = new Uint8Array(0);
+
 export class DigestMD5Client {
   private state: State = 'start';
   private readonly opts: DigestMD5ClientOptions;
   private readonly policy: ProtectionPolicy;
   private readonly maxbuf_: number;
+  /** The rspauth to expect and what the response was computed from (its nonce: a copy for the context cache, else empty). */
   private expected: { rspauth: string; inputs: ResponseInputs } | undefined;
   private negotiated: { qop: Qop; cipher: CipherName | undefined; realm: string; peerMaxbuf: number } | undefined;
   private layer: SecurityLayer | undefined;
@@ -254,7 +258,7 @@ export class DigestMD5Client {
   }
 
   private respondToStale(input: Uint8Array): Uint8Array {
-    const c = parseChallenge(input);
+    const c = parseChallenge(input, { copy: false }); // used up before step() returns: see respond()
     if (!c.stale) throw new DigestMD5Error('malformed', 'expected rspauth, got a new challenge without stale=true');
     if (this.staleRetried) throw new DigestMD5Error('stale', 'the server called the nonce stale twice in a row');
     this.staleRetried = true;
@@ -263,7 +267,9 @@ export class DigestMD5Client {
   }
 
   private respond(input: Uint8Array, parsed?: DigestChallenge): Uint8Array {
-    const c = parsed ?? parseChallenge(input);
+    // Views into the caller's challenge, read before this returns; the nonce is copied for
+    // the one later use, the context cache. (A private copy of the whole challenge cost more.)
+    const c = parsed ?? parseChallenge(input, { copy: false });
     const { qop, cipher } = chooseProtection(this.policy, c.qopOptions, c.ciphers, [c.maxbuf, this.maxbuf_]);
     const realm = this.opts.realm ?? (c.realms.length > 0 ? (this.opts.chooseRealm?.(c.realms) ?? c.realms[0]!) : '');
     if (typeof realm !== 'string') throw new DigestMD5Error('bad-option', 'chooseRealm must return a string');
@@ -283,7 +289,7 @@ export class DigestMD5Client {
     };
     if (!o.hashedSecret) wipe(urp);
     const { response, rspauth } = computeResponseAndRspauth(inputs);
-    this.expected = { rspauth, inputs };
+    this.expected = { rspauth, inputs: { ...inputs, nonce: o.contextCache ? c.nonce.slice() : NO_NONCE } };
     this.negotiated = { qop, cipher, realm, peerMaxbuf: c.maxbuf };
     this.lastUtf8 = c.utf8;
     this.state = 'responded';

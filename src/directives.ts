@@ -58,12 +58,13 @@ function nameText(src: Uint8Array, from: number, to: number): string {
 type Visit = (src: Uint8Array, nameFrom: number, nameTo: number, value: Uint8Array, quoted: boolean) => void;
 
 /**
- * Scans `directive *( "," directive )` with the #rule's empty elements, over a private
- * copy of `input` (one copy, whose views are the values: the caller may reuse its buffer).
+ * Scans `directive *( "," directive )` with the #rule's empty elements. With `copy`, over
+ * a private copy of `input` (one copy, whose views are the values: the caller may reuse its
+ * buffer); without, the values are views into `input` itself (see DirectiveRules.parse).
  * Throws DigestMD5Error('malformed') naming the offending position.
  */
-function scan(input: Uint8Array, visit: Visit): void {
-  const src = input.slice();
+function scan(input: Uint8Array, visit: Visit, copy = true): void {
+  const src = copy ? input.slice() : input;
   const n = src.length;
   let i = 0;
   const skipLws = (): void => {
@@ -185,9 +186,11 @@ export class DirectiveRules {
   /**
    * Parses a message: the values of its known directives by rule index, each name's
    * multiplicity enforced and the required ones present. Unknown names are ignored
-   * (RFC 2831 §7: unknown auth-params are ignored).
+   * (RFC 2831 §7: unknown auth-params are ignored). The values are views into a private
+   * copy of `input`, or with `copy` false into `input` itself: then they hold only while
+   * the caller leaves those bytes alone (a copy of a message over 64 bytes costs V8 ~1 µs).
    */
-  parse(input: Uint8Array): KnownDirectives {
+  parse(input: Uint8Array, copy = true): KnownDirectives {
     const values: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(this.names.length).fill(undefined);
     let repeated: Uint8Array[][] | undefined;
     scan(input, (src, from, to, value) => {
@@ -200,7 +203,7 @@ export class DirectiveRules {
       if (this.kinds[k] !== 'many') malformed(`directive "${this.names[k]}" appears more than once in the ${this.what}`);
       repeated ??= [];
       (repeated[k] ??= [values[k]!]).push(value);
-    });
+    }, copy);
     for (let k = 0; k < this.names.length; k++) {
       if (this.kinds[k] === 'once' && values[k] === undefined) malformed(`directive "${this.names[k]}" is missing from the ${this.what}`);
     }

@@ -126,9 +126,19 @@ const enum C {
   cipher,
 }
 
-export function parseChallenge(input: Uint8Array): DigestChallenge {
+/** Options of parseChallenge and parseResponse. */
+export interface ParseOptions {
+  /**
+   * Default true: byte values are views into a private copy of the input. False: views into
+   * the input itself, valid only while the caller leaves it unchanged (the client, which
+   * finishes with a challenge before step() returns, saves the copy).
+   */
+  readonly copy?: boolean;
+}
+
+export function parseChallenge(input: Uint8Array, options: ParseOptions = {}): DigestChallenge {
   checkSize(input, MAX_CHALLENGE_SIZE, 'digest-challenge');
-  const { values: v, repeated } = CHALLENGE.parse(input);
+  const { values: v, repeated } = CHALLENGE.parse(input, options.copy ?? true);
   const utf8 = parseCharset(v[C.charset]);
 
   const algorithm = asciiValue(v[C.algorithm]!, 'algorithm');
@@ -224,9 +234,9 @@ function hex32(value: Uint8Array): string | undefined {
 }
 const HEX_CHARS = '0123456789abcdef';
 
-export function parseResponse(input: Uint8Array): DigestResponse {
+export function parseResponse(input: Uint8Array, options: ParseOptions = {}): DigestResponse {
   checkSize(input, MAX_RESPONSE_SIZE, 'digest-response');
-  const { values: v } = RESPONSE.parse(input);
+  const { values: v } = RESPONSE.parse(input, options.copy ?? true);
   const utf8 = parseCharset(v[R.charset]);
 
   const usernameD = v[R.username]!;
@@ -271,6 +281,14 @@ export function parseResponse(input: Uint8Array): DigestResponse {
     cipher,
     authzid,
   };
+}
+
+/**
+ * A response parsed with `copy: false`, made independent of the message: its byte values
+ * copied, the nonce replaced by `nonce` (the caller's own array, known to hold the same bytes).
+ */
+export function detachResponse(r: DigestResponse, nonce: Uint8Array): DigestResponse {
+  return { ...r, nonce, cnonce: r.cnonce.slice(), usernameBytes: r.usernameBytes.slice(), realmBytes: r.realmBytes.slice() };
 }
 
 const RESPONSE_AUTH = new DirectiveRules({ rspauth: 'once' }, 'response-auth');

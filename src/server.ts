@@ -6,7 +6,7 @@ import { computeResponseAndRspauth } from './digest.js';
 import { ServerSessions } from './sessions.js';
 import type { CredentialStore } from './credentials.js';
 import { DigestMD5Error } from './errors.js';
-import { isQop, parseResponse, serialiseResponseAuth, type DigestResponse, type Qop } from './messages.js';
+import { detachResponse, isQop, parseResponse, serialiseResponseAuth, type DigestResponse, type Qop } from './messages.js';
 import { DigestMD5ServerConfig } from './server-config.js';
 import type { Verifier } from './verifier.js';
 import { serverAccepts, ssfOf } from './negotiate.js';
@@ -226,12 +226,16 @@ export class DigestMD5Server {
   }
 
   private async verify(input: Uint8Array): Promise<Uint8Array> {
-    const r = parseResponse(input);
-    this.checkResponse(r);
+    // Parsed as views into the caller's message and checked at once; before the first await
+    // the byte values are copied out (the caller may reuse its buffer while we wait). A
+    // private copy of the whole message cost more: ~1 µs to allocate over 64 bytes.
+    const viewed = parseResponse(input, { copy: false });
+    this.checkResponse(viewed);
     // The nonce before any credential work: forged, foreign or malformed fails here.
     const nonce = this.nonce!;
-    const age = this.sessions.checkNonce(nonce, r.nonce);
+    const age = this.sessions.checkNonce(nonce, viewed.nonce);
     const waiting = this.sessions.takePartial(nonce);
+    const r = detachResponse(viewed, this.nonceBytes!); // checkResponse found the nonce equal to ours
     const { realms, offer, maxbuf } = this.cfg;
     const { ha1, rspauth } = await this.cfg.verifier.verify({ response: r, raw: input, offer: { realms, qops: offer.qops, ciphers: offer.ciphers, maxbuf } });
     if (age === 'expired' || !waiting) {
