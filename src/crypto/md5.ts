@@ -1,6 +1,8 @@
 // MD5 (RFC 1321) and HMAC-MD5 (RFC 2104) in plain TypeScript, tuned for the many
 // short inputs of DIGEST-MD5: no allocation per call but the digest, HMAC pads absorbed once.
 
+import { stateBlock } from '../alloc.js';
+
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 const INIT = Int32Array.of(0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476);
@@ -135,23 +137,6 @@ function compress(s: Int32Array, data: Uint8Array, off: number, blocks: number, 
   s[3] = d0;
 }
 
-// The 64-byte block buffers of Md5 instances, carved from shared private memory: a word
-// view of a small array of its own would move that array out of V8's heap, ~0.7 µs per
-// instance (every HMAC-MD5 key has one), where views of a pool cost ~35 ns. The pool is
-// never handed out; a pool with one live block stays alive (16 KiB at most).
-const POOL_BLOCKS = 256;
-let blockPool = new ArrayBuffer(64 * POOL_BLOCKS);
-let poolUsed = 0;
-
-/** The offset of a fresh 64-byte block in `blockPool`. */
-function takeBlock(): number {
-  if (poolUsed === POOL_BLOCKS) {
-    blockPool = new ArrayBuffer(64 * POOL_BLOCKS);
-    poolUsed = 0;
-  }
-  return 64 * poolUsed++;
-}
-
 /**
  * An MD5 computation with its buffers kept for reuse: `start()` from the initial
  * state or a saved one (HMAC pads), any number of `update()`, then `finish()`.
@@ -164,9 +149,11 @@ export class Md5 {
   private readonly bufWords: Int32Array | undefined;
 
   constructor() {
-    const at = takeBlock();
-    this.buf = new Uint8Array(blockPool, at, 64);
-    this.bufWords = LITTLE_ENDIAN ? new Int32Array(blockPool, at, 16) : undefined;
+    // From the private state pool (alloc.ts): a word view of an array of its own would move
+    // it out of V8's heap, ~0.7 µs per instance, and every HMAC-MD5 key has one.
+    const block = stateBlock();
+    this.buf = block.bytes;
+    this.bufWords = LITTLE_ENDIAN ? block.words : undefined;
   }
   private used = 0;
   private length = 0; // bytes absorbed so far, including a saved state's

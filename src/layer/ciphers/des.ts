@@ -1,5 +1,6 @@
 // DES (FIPS 46-3) and Triple DES (EDE, NIST SP 800-67) in CBC mode (FIPS 81), for RFC 2831 §2.4's
 // "des" and "3des" layers, with the JDK's 7-to-8-byte key spreading. Pure TypeScript: no node:crypto.
+import { stateWords } from '../../alloc.js';
 import { DigestMD5Error } from '../../errors.js';
 import { checkBytes, checkDirection, outputFor } from './checks.js';
 
@@ -245,7 +246,7 @@ export class DesCbc extends CbcBase {
     const encrypt = checkDirection('DES-CBC', direction);
     checkBytes('DES-CBC key', key, 8);
     checkBytes('DES-CBC IV', iv, 8);
-    const keys = new Int32Array(32);
+    const keys = stateWords(32);
     schedule(key, keys, 0, !encrypt);
     super('DES-CBC', keys, iv, encrypt);
   }
@@ -263,7 +264,7 @@ export class TripleDesCbc extends CbcBase {
     checkBytes('3DES-CBC k2', k2, 8);
     checkBytes('3DES-CBC k3', k3, 8);
     checkBytes('3DES-CBC IV', iv, 8);
-    const keys = new Int32Array(96);
+    const keys = stateWords(96);
     if (encrypt) {
       schedule(k1, keys, 0, false);
       schedule(k2, keys, 32, true);

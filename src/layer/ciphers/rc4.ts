@@ -1,5 +1,6 @@
 // RC4 (ARCFOUR), the keystream cipher of RFC 2831 §2.4's "rc4", "rc4-56" and "rc4-40" layers,
 // checked against the RFC 6229 vectors. Pure TypeScript: Node 20's OpenSSL 3 no longer offers rc4.
+import { stateBytes } from '../../alloc.js';
 import { DigestMD5Error } from '../../errors.js';
 import { isBytes, outputFor } from './checks.js';
 
@@ -9,7 +10,7 @@ import { isBytes, outputFor } from './checks.js';
  * decryption are the same operation.
  */
 export class RC4 {
-  private readonly s = new Uint8Array(256);
+  private readonly s = stateBytes(256); // private pool (alloc.ts): no allocation of its own
   private i = 0;
   private j = 0;
   private destroyed = false;
