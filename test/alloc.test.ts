@@ -1,6 +1,6 @@
 // Tests of outputBytes(): the slab allocator for messages and tokens (src/alloc.ts).
 import { expect } from 'chai';
-import { outputBytes } from '../dist/alloc.js';
+import { outputBytes, stateBlock, stateBytes, stateWords } from '../dist/alloc.js';
 
 describe('outputBytes', () => {
   it('gives zero-filled arrays of the asked length, small, pooled and large', () => {
@@ -41,5 +41,28 @@ describe('outputBytes', () => {
     expect(b.length).to.equal(100);
     b.fill(7);
     expect(b[99]).to.equal(7);
+  });
+});
+
+describe('state pool (stateBytes, stateWords, stateBlock)', () => {
+  it('gives zero-filled, non-overlapping arrays, the large ones of their own', () => {
+    const arrays: (Uint8Array | Int32Array)[] = [];
+    for (let i = 0; i < 300; i++) {
+      const a = i % 3 === 0 ? stateBytes(1 + ((i * 53) % 1024)) : i % 3 === 1 ? stateWords(1 + (i % 96)) : stateBlock().words;
+      expect(a.every((x) => x === 0), `array ${i} zeroed`).to.equal(true);
+      expect(a.byteOffset % 8).to.equal(0);
+      a.fill((i % 250) + 1);
+      arrays.push(a);
+    }
+    arrays.forEach((a, i) => expect(a.every((x) => x === (i % 250) + 1), `array ${i} intact`).to.equal(true));
+    expect(stateBytes(4096).buffer.byteLength).to.equal(4096);
+  });
+
+  it('a block is the same memory as bytes and as words', () => {
+    const b = stateBlock();
+    b.words[0] = -1;
+    expect(Array.from(b.bytes.subarray(0, 4))).to.deep.equal([255, 255, 255, 255]);
+    expect(b.bytes.length).to.equal(64);
+    expect(b.words.length).to.equal(16);
   });
 });
