@@ -260,11 +260,11 @@ export class HmacMd5State {
     pad.fill(0);
   }
 
-  /** HMAC over `head` ‖ `body` (two arguments, not a rest list: no array per call). */
-  mac(head: Uint8Array, body?: Uint8Array): Uint8Array {
+  /** HMAC over `head` ‖ `body` (two arguments, not a rest list: no array per call), into `out` when given. */
+  mac(head: Uint8Array, body?: Uint8Array, out?: Uint8Array): Uint8Array {
     const h = this.h.start(this.inner, 64).update(head);
     if (body !== undefined) h.update(body);
     h.finish(this.innerDigest);
-    return h.start(this.outer, 64).update(this.innerDigest).finish();
+    return h.start(this.outer, 64).update(this.innerDigest).finish(out);
   }
 }

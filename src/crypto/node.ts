@@ -34,17 +34,31 @@ export function md5(...parts: Uint8Array[]): Uint8Array {
   return plain(h.digest());
 }
 
+/**
+ * Our HMAC-MD5 state, handing inputs of NATIVE_FROM bytes and more to node:crypto. A
+ * subclass rather than a wrapper object: one call less per message (~3% at 1 KiB).
+ */
+class NodeHmacMd5 extends HmacMd5State {
+  private readonly key: Uint8Array;
+
+  constructor(key: Uint8Array) {
+    super(key);
+    this.key = Uint8Array.from(key);
+  }
+
+  override mac(head: Uint8Array, body?: Uint8Array, out?: Uint8Array): Uint8Array {
+    if (head.length + (body === undefined ? 0 : body.length) < NATIVE_FROM) return super.mac(head, body, out);
+    const h = createHmac('md5', this.key).update(head);
+    if (body !== undefined) h.update(body);
+    const digest = plain(h.digest());
+    if (out === undefined) return digest;
+    out.set(digest);
+    return out;
+  }
+}
+
 export function hmacMd5(key: Uint8Array): HmacMd5 {
-  const k = Uint8Array.from(key);
-  const small = new HmacMd5State(k);
-  return {
-    mac(head: Uint8Array, body?: Uint8Array): Uint8Array {
-      if (head.length + (body?.length ?? 0) < NATIVE_FROM) return small.mac(head, body);
-      const h = createHmac('md5', k).update(head);
-      if (body !== undefined) h.update(body);
-      return plain(h.digest());
-    },
-  };
+  return new NodeHmacMd5(key);
 }
 
 /**

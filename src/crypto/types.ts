@@ -3,8 +3,11 @@
 
 /** HMAC-MD5 (RFC 2104) with the key's inner and outer pads computed once. */
 export interface HmacMd5 {
-  /** HMAC over `head` ‖ `body` (the security layer's sequence number and message). */
-  mac(head: Uint8Array, body?: Uint8Array): Uint8Array;
+  /**
+   * HMAC over `head` ‖ `body` (the security layer's sequence number and message), written
+   * into `out` when given (16 bytes; no array per message), else into a new array.
+   */
+  mac(head: Uint8Array, body?: Uint8Array, out?: Uint8Array): Uint8Array;
 }
 
 /** A CBC cipher from the platform, carrying its chain across calls (no padding). */

@@ -72,6 +72,8 @@ export class SecurityLayer {
   private failure: DigestMD5Error | undefined;
   private destroyed = false;
   private readonly seqBytes = new Uint8Array(4);
+  /** Where each message's HMAC is computed (used at once, by either direction). */
+  private readonly macOut = new Uint8Array(16);
 
   constructor(p: SecurityLayerParams) {
     if (p.ha1.length !== 16) throw new DigestMD5Error('bad-option', 'H(A1) must be 16 bytes');
@@ -135,7 +137,7 @@ export class SecurityLayer {
     }
     const seq = this.seqBytes;
     writeUint32BE(seq, 0, d.seq);
-    const mac = d.mac.mac(seq, plain);
+    const mac = d.mac.mac(seq, plain, this.macOut);
     let token: Uint8Array;
     if (this.qop === 'auth-int') {
       // msg ‖ MAC(10) ‖ 0x0001 ‖ seq
@@ -189,7 +191,7 @@ export class SecurityLayer {
     const t = token.length - TRAILER_LEN;
     const msg = token.subarray(0, t - MAC_LEN);
     const seq = token.subarray(t + 2);
-    const macOk = macMatches(this.receive.mac.mac(seq, msg), token, t - MAC_LEN);
+    const macOk = macMatches(this.receive.mac.mac(seq, msg, this.macOut), token, t - MAC_LEN);
     this.checkTrailer(token, t, macOk);
     return msg; // a view into the token: no copy (see unwrap())
   }
@@ -216,7 +218,7 @@ export class SecurityLayer {
     }
     const msg = body.subarray(0, msgLen);
     const seq = token.subarray(t + 2);
-    const macOk = macMatches(this.receive.mac.mac(seq, msg), body, t - MAC_LEN);
+    const macOk = macMatches(this.receive.mac.mac(seq, msg, this.macOut), body, t - MAC_LEN);
     this.checkTrailer(token, t, macOk && padOk);
     return msg;
   }
