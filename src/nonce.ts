@@ -57,12 +57,12 @@ export class NonceIssuer {
     this.bytes = new Uint8Array(FIXED_BYTES + this.id.length + MAC_BYTES);
   }
 
-  /** A fresh nonce (ASCII, base64url). */
-  issue(): string {
+  /** A fresh nonce (ASCII, base64url), stamped with `now` (default: the clock's reading). */
+  issue(now: number = this.now()): string {
     const bodyLen = FIXED_BYTES + this.id.length;
     const out = this.bytes;
     out[0] = VERSION;
-    let t = Math.max(0, Math.floor(this.now()));
+    let t = Math.max(0, Math.floor(now));
     for (let i = TIME_BYTES; i >= 1; i--) {
       out[i] = t % 256;
       t = Math.floor(t / 256);

@@ -76,6 +76,8 @@ export class DigestMD5Server {
   private layer: SecurityLayer | undefined;
   private readonly sessions: ServerSessions;
   private nonce: string | undefined;
+  /** When this exchange's nonce was issued (the sessions' clock). */
+  private nonceIssuedAt = 0;
   /** The nonce's bytes, as sent in the challenge. */
   private nonceBytes: Uint8Array | undefined;
   private staleRounds = 0;
@@ -219,7 +221,8 @@ export class DigestMD5Server {
 
   private challenge(stale: boolean): Uint8Array {
     const fixed = stale ? undefined : this.cfg.options.unsafeFixedNonce;
-    this.nonce = this.sessions.issueChallenge(fixed);
+    this.nonceIssuedAt = this.sessions.now();
+    this.nonce = this.sessions.issueChallenge(fixed, this.nonceIssuedAt);
     this.nonceBytes = utf8(this.nonce);
     // Our nonces are base64url, never escaped: the prepared challenge takes them as they are.
     return fixed === undefined ? this.cfg.challenge(this.nonceBytes, stale) : this.cfg.serialiseChallenge(this.nonceBytes, stale);
@@ -231,9 +234,11 @@ export class DigestMD5Server {
     // private copy of the whole message cost more: ~1 µs to allocate over 64 bytes.
     const viewed = parseResponse(input, { copy: false });
     this.checkResponse(viewed);
-    // The nonce before any credential work: forged, foreign or malformed fails here.
+    // checkResponse found the response's nonce to be the one this exchange issued: its
+    // MAC needs no checking (we made it), only its age (as Microsoft's Digest SSP keeps
+    // the partial context). Foreign and forged nonces have failed that comparison.
     const nonce = this.nonce!;
-    const age = this.sessions.checkNonce(nonce, viewed.nonce);
+    const age = this.sessions.ageOfIssued(nonce, this.nonceIssuedAt);
     const waiting = this.sessions.takePartial(nonce);
     const r = detachResponse(viewed, this.nonceBytes!); // checkResponse found the nonce equal to ours
     const { realms, offer, maxbuf } = this.cfg;

@@ -94,12 +94,13 @@ export class ServerSessions {
 
   /**
    * Issues the nonce of a new challenge and records the partial context. `fixed` is
-   * the test-only fixed nonce: it is then taken as issued by this server.
+   * the test-only fixed nonce: it is then taken as issued by this server. `issuedAt`
+   * (default: the clock now) is the time written into the nonce.
    */
-  issueChallenge(fixed?: string): string {
-    const nonce = fixed ?? this.issuer.issue();
+  issueChallenge(fixed?: string, issuedAt: number = this.now()): string {
+    const nonce = fixed ?? this.issuer.issue(issuedAt);
     if (fixed !== undefined) this.fixedNonces.add(fixed);
-    this.partial.set(nonce, this.now(), this.partialTtlMs);
+    this.partial.set(nonce, issuedAt, this.partialTtlMs);
     return nonce;
   }
 
@@ -111,6 +112,15 @@ export class ServerSessions {
     if (this.fixedNonces.has(nonce)) return 'fresh';
     const info: NonceInfo = this.issuer.inspect(bytes);
     return this.now() - info.issuedAt > this.nonceLifetimeMs ? 'expired' : 'fresh';
+  }
+
+  /**
+   * The age of a nonce this server issued at `issuedAt` (the clock's reading when it did),
+   * for the exchange that issued it: nothing to check but the time, since it is our own.
+   */
+  ageOfIssued(nonce: string, issuedAt: number): NonceAge {
+    if (this.fixedNonces.has(nonce)) return 'fresh';
+    return this.now() - issuedAt > this.nonceLifetimeMs ? 'expired' : 'fresh';
   }
 
   /** Ends a challenge's partial context; false when it had expired or been evicted. */
