@@ -2,6 +2,7 @@
 // short inputs of DIGEST-MD5: no allocation per call but the digest, HMAC pads absorbed once.
 
 import { stateBlock } from '../alloc.js';
+import { hmacPadStates } from './hmac-pads.js';
 
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
@@ -260,14 +261,7 @@ export class HmacMd5State {
   private readonly state = new Int32Array(4);
 
   constructor(key: Uint8Array) {
-    const k = key.length > 64 ? md5(key) : key;
-    const pad = new Uint8Array(64);
-    pad.set(k);
-    for (let i = 0; i < 64; i++) pad[i]! ^= 0x36;
-    this.inner = this.h.start().update(pad).saveState();
-    for (let i = 0; i < 64; i++) pad[i]! ^= 0x36 ^ 0x5c;
-    this.outer = this.h.start().update(pad).saveState();
-    pad.fill(0);
+    ({ inner: this.inner, outer: this.outer } = hmacPadStates(this.h, key.length > 64 ? md5(key) : key));
     const block = stateBlock();
     this.outerBlock = block.bytes;
     this.outerWords = LITTLE_ENDIAN ? block.words : undefined;
