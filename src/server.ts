@@ -76,8 +76,6 @@ export class DigestMD5Server {
   private layer: SecurityLayer | undefined;
   private readonly sessions: ServerSessions;
   private nonce: string | undefined;
-  /** When this exchange's nonce was issued (the sessions' clock). */
-  private nonceIssuedAt = 0;
   /** The nonce's bytes, as sent in the challenge. */
   private nonceBytes: Uint8Array | undefined;
   private staleRounds = 0;
@@ -221,8 +219,7 @@ export class DigestMD5Server {
 
   private challenge(stale: boolean): Uint8Array {
     const fixed = stale ? undefined : this.cfg.options.unsafeFixedNonce;
-    this.nonceIssuedAt = this.sessions.now();
-    this.nonce = this.sessions.issueChallenge(fixed, this.nonceIssuedAt);
+    this.nonce = this.sessions.issueChallenge(fixed);
     this.nonceBytes = utf8(this.nonce);
     // Our nonces are base64url, never escaped: the prepared challenge takes them as they are.
     return fixed === undefined ? this.cfg.challenge(this.nonceBytes, stale) : this.cfg.serialiseChallenge(this.nonceBytes, stale);
@@ -235,15 +232,14 @@ export class DigestMD5Server {
     const viewed = parseResponse(input, { copy: false });
     this.checkResponse(viewed);
     // checkResponse found the response's nonce to be the one this exchange issued: its
-    // MAC needs no checking (we made it), only its age (as Microsoft's Digest SSP keeps
-    // the partial context). Foreign and forged nonces have failed that comparison.
+    // MAC needs no checking (we made it), only its age, from the partial context (as
+    // Microsoft's Digest SSP keeps it). Foreign and forged nonces have failed that comparison.
     const nonce = this.nonce!;
-    const age = this.sessions.ageOfIssued(nonce, this.nonceIssuedAt);
-    const waiting = this.sessions.takePartial(nonce);
+    const age = this.sessions.takeIssued(nonce); // undefined: the challenge waited too long
     const r = detachResponse(viewed, this.nonceBytes!); // checkResponse found the nonce equal to ours
     const { realms, offer, maxbuf } = this.cfg;
     const { ha1, rspauth } = await this.cfg.verifier.verify({ response: r, raw: input, offer: { realms, qops: offer.qops, ciphers: offer.ciphers, maxbuf } });
-    if (age === 'expired' || !waiting) {
+    if (age !== 'fresh') {
       // Right credentials, old challenge: a fresh challenge with stale=true, not a failure.
       ha1.fill(0);
       if (++this.staleRounds > MAX_STALE_ROUNDS) {

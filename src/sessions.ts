@@ -94,10 +94,11 @@ export class ServerSessions {
 
   /**
    * Issues the nonce of a new challenge and records the partial context. `fixed` is
-   * the test-only fixed nonce: it is then taken as issued by this server. `issuedAt`
-   * (default: the clock now) is the time written into the nonce.
+   * the test-only fixed nonce: it is then taken as issued by this server. The partial
+   * context keeps the time written into the nonce.
    */
-  issueChallenge(fixed?: string, issuedAt: number = this.now()): string {
+  issueChallenge(fixed?: string): string {
+    const issuedAt = this.now();
     const nonce = fixed ?? this.issuer.issue(issuedAt);
     if (fixed !== undefined) this.fixedNonces.add(fixed);
     this.partial.set(nonce, issuedAt, this.partialTtlMs);
@@ -115,18 +116,18 @@ export class ServerSessions {
   }
 
   /**
-   * The age of a nonce this server issued at `issuedAt` (the clock's reading when it did),
-   * for the exchange that issued it: nothing to check but the time, since it is our own.
+   * Ends the partial context of a nonce this server issued, for the exchange that issued
+   * it, and says how old the nonce is from the time the context kept (its MAC needs no
+   * check: the caller has compared the nonce with its own). Undefined when the partial
+   * context had expired or been evicted.
    */
-  ageOfIssued(nonce: string, issuedAt: number): NonceAge {
+  takeIssued(nonce: string): NonceAge | undefined {
+    const issuedAt = this.partial.take(nonce);
+    if (issuedAt === undefined) return undefined;
     if (this.fixedNonces.has(nonce)) return 'fresh';
     return this.now() - issuedAt > this.nonceLifetimeMs ? 'expired' : 'fresh';
   }
 
-  /** Ends a challenge's partial context; false when it had expired or been evicted. */
-  takePartial(nonce: string): boolean {
-    return this.partial.take(nonce) !== undefined;
-  }
 
   saveContext(nonce: string, ctx: AuthContext): void {
     this.contexts.set(nonce, ctx, this.contextTtlMs);
