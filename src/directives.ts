@@ -152,18 +152,21 @@ export type Multiplicity = 'once' | 'optional' | 'many';
  * The directives one kind of message knows, compiled once: names are matched on their
  * bytes, case-insensitively, with no string made per directive.
  */
-export class DirectiveRules {
-  readonly names: readonly string[];
+export class DirectiveRules<Name extends string = string> {
+  readonly names: readonly Name[];
+  /** Each name's index into KnownDirectives.values. */
+  readonly at: Readonly<Record<Name, number>>;
   private readonly kinds: readonly Multiplicity[];
   private readonly nameBytes: readonly Uint8Array[];
 
   constructor(
-    rules: Record<string, Multiplicity>,
+    rules: Record<Name, Multiplicity>,
     /** The message's name in error messages, e.g. "digest-response". */
     readonly what: string,
   ) {
-    this.names = Object.keys(rules);
-    this.kinds = this.names.map((n) => rules[n]!);
+    this.names = Object.keys(rules) as Name[];
+    this.at = Object.fromEntries(this.names.map((n, k) => [n, k])) as Record<Name, number>;
+    this.kinds = this.names.map((n) => rules[n]);
     this.nameBytes = this.names.map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
   }
 

@@ -64,12 +64,17 @@ export interface DigestResponse {
   readonly authzid: string | undefined;
 }
 
-/** A value that is ASCII by the grammar (tokens, numbers, hex). */
-function asciiValue(value: Uint8Array, name: string): string {
+/** Refuses a value that is not printable ASCII, as the grammar wants tokens, numbers and hex. */
+function checkAscii(value: Uint8Array, name: string): void {
   for (let i = 0; i < value.length; i++) {
     const c = value[i]!;
     if (c > 0x7e || c < 0x20) malformed(`directive "${name}" must be ASCII`);
   }
+}
+
+/** A value that is ASCII by the grammar (tokens, numbers, hex). */
+function asciiValue(value: Uint8Array, name: string): string {
+  checkAscii(value, name);
   return decodeLatin1(value);
 }
 
@@ -115,16 +120,7 @@ const CHALLENGE = new DirectiveRules(
   },
   'digest-challenge',
 );
-const enum C {
-  realm,
-  nonce,
-  qop,
-  stale,
-  maxbuf,
-  charset,
-  algorithm,
-  cipher,
-}
+const C = CHALLENGE.at;
 
 /** Options of parseChallenge and parseResponse. */
 export interface ParseOptions {
@@ -156,7 +152,8 @@ export function parseChallenge(input: Uint8Array, options: ParseOptions = {}): D
   if (staleText !== undefined && staleText !== 'true' && staleText !== 'false') malformed(`stale must be "true", not "${staleText}"`);
   const maxbufText = optionalAscii(v[C.maxbuf], 'maxbuf');
   const cipherD = v[C.cipher];
-  const realmValues = repeated?.[C.realm] ?? (v[C.realm] ? [v[C.realm]] : []);
+  const firstRealm = v[C.realm];
+  const realmValues = repeated?.[C.realm] ?? (firstRealm ? [firstRealm] : []);
   return {
     realms: realmValues.map((r) => decodeText(r, utf8, 'realm')),
     nonce,
@@ -185,20 +182,7 @@ const RESPONSE = new DirectiveRules(
   },
   'digest-response',
 );
-const enum R {
-  username,
-  realm,
-  nonce,
-  cnonce,
-  nc,
-  qop,
-  digestUri,
-  response,
-  maxbuf,
-  charset,
-  cipher,
-  authzid,
-}
+const R = RESPONSE.at;
 
 const EMPTY = new Uint8Array(0);
 
@@ -221,18 +205,20 @@ function parseNc(value: Uint8Array): number {
   return n;
 }
 
-/** 32 hex digits (either case) as lower-case text, or undefined. */
-function hex32(value: Uint8Array): string | undefined {
-  if (value.length !== 32) return undefined;
+const HEX_CHARS = '0123456789abcdef';
+
+/** The value of `response` or `rspauth`: 32 hex digits (either case), as lower-case text. */
+function hex32(value: Uint8Array, name: string): string {
+  checkAscii(value, name);
+  if (value.length !== 32) malformed(`${name} is not 32 hex digits`);
   let s = '';
   for (let i = 0; i < 32; i++) {
     const d = hexDigit(value[i]!);
-    if (d < 0) return undefined;
+    if (d < 0) malformed(`${name} is not 32 hex digits`);
     s += HEX_CHARS[d]!;
   }
   return s;
 }
-const HEX_CHARS = '0123456789abcdef';
 
 export function parseResponse(input: Uint8Array, options: ParseOptions = {}): DigestResponse {
   checkSize(input, MAX_RESPONSE_SIZE, 'digest-response');
@@ -253,8 +239,7 @@ export function parseResponse(input: Uint8Array, options: ParseOptions = {}): Di
   const qop = optionalAscii(v[R.qop], 'qop')?.toLowerCase() ?? 'auth';
   if (!isQop(qop)) malformed(`qop "${qop.slice(0, 20)}" is not one of ${QOPS.join(', ')}`);
 
-  asciiValue(v[R.response]!, 'response');
-  const response = hex32(v[R.response]!) ?? malformed('response is not 32 hex digits');
+  const response = hex32(v[R.response]!, 'response');
 
   const cipher = optionalAscii(v[R.cipher], 'cipher')?.toLowerCase();
   if (qop === 'auth-conf' && cipher === undefined) malformed('cipher is required with qop=auth-conf');
@@ -274,7 +259,7 @@ export function parseResponse(input: Uint8Array, options: ParseOptions = {}): Di
     cnonce,
     nc,
     qop,
-    digestUri: decodeText(v[R.digestUri]!, utf8, 'digest-uri'),
+    digestUri: decodeText(v[R['digest-uri']]!, utf8, 'digest-uri'),
     response,
     maxbuf: maxbufText !== undefined ? parseMaxbuf(maxbufText) : DEFAULT_MAXBUF,
     utf8,
@@ -296,9 +281,7 @@ const RESPONSE_AUTH = new DirectiveRules({ rspauth: 'once' }, 'response-auth');
 /** Parses `rspauth=<32 hex>`; other directives are ignored. Returns the lower-cased hex. */
 export function parseResponseAuth(input: Uint8Array): string {
   checkSize(input, MAX_CHALLENGE_SIZE, 'response-auth');
-  const value = RESPONSE_AUTH.parse(input).values[0]!;
-  asciiValue(value, 'rspauth');
-  return hex32(value) ?? malformed('rspauth is not 32 hex digits');
+  return hex32(RESPONSE_AUTH.parse(input).values[0]!, 'rspauth');
 }
 
 const MAYBE_RESPONSE_AUTH = new DirectiveRules({ rspauth: 'optional' }, 'response-auth');
@@ -310,9 +293,7 @@ const MAYBE_RESPONSE_AUTH = new DirectiveRules({ rspauth: 'optional' }, 'respons
 export function readResponseAuth(input: Uint8Array): string | undefined {
   checkSize(input, MAX_CHALLENGE_SIZE, 'server message');
   const value = MAYBE_RESPONSE_AUTH.parse(input).values[0];
-  if (value === undefined) return undefined;
-  asciiValue(value, 'rspauth');
-  return hex32(value) ?? malformed('rspauth is not 32 hex digits');
+  return value === undefined ? undefined : hex32(value, 'rspauth');
 }
 
 export interface ChallengeFields {
