@@ -117,24 +117,36 @@ function layOutKd(r: ResponseInputs): number {
   return o;
 }
 
-/** KD(HEX(H(A1)), nonce:nc:cnonce:qop:HEX(H(A2))) as 32 lower-case hex digits. */
-function kd(r: ResponseInputs, forRspauth: boolean): string {
-  const prefix = layOutKd(r);
+/**
+ * KD(HEX(H(A1)), nonce:nc:cnonce:qop:HEX(H(A2))) as 32 lower-case hex digits, from the
+ * input layOutKd() made (`prefix` bytes long): HEX(H(A2)) is written after it, and the
+ * hash resumes from `state`, the MD5 state after the input's first `from` bytes
+ * (undefined and 0: from the start).
+ */
+function kd(r: ResponseInputs, prefix: number, forRspauth: boolean, state: Int32Array | undefined, from: number): string {
   hashA2(r, forRspauth);
   writeHex(kdInput, prefix, ha2);
-  hasher.start().update(kdInput.subarray(0, prefix + 32)).finish(kdDigest);
-  kdInput.fill(0, 0, 32); // HEX(H(A1)) is the session key in hex
+  hasher.start(state, from).update(kdInput.subarray(from, prefix + 32)).finish(kdDigest);
   return toHex(kdDigest);
+}
+
+/** HEX(H(A1)) is the session key in hex: it leaves the reused input once a value is made. */
+function wipeKdInput(): void {
+  kdInput.fill(0, 0, 32);
 }
 
 /** The response-value the client sends (RFC 2831 §2.1.2.1). */
 export function computeResponse(r: ResponseInputs): string {
-  return kd(r, false);
+  const value = kd(r, layOutKd(r), false, undefined, 0);
+  wipeKdInput();
+  return value;
 }
 
 /** The rspauth value the server returns (RFC 2831 §2.1.3). */
 export function computeRspauth(r: ResponseInputs): string {
-  return kd(r, true);
+  const value = kd(r, layOutKd(r), true, undefined, 0);
+  wipeKdInput();
+  return value;
 }
 
 /**
@@ -145,16 +157,10 @@ export function computeRspauth(r: ResponseInputs): string {
 export function computeResponseAndRspauth(r: ResponseInputs): { response: string; rspauth: string } {
   const prefix = layOutKd(r);
   const shared = prefix & ~63;
-  hasher.start().update(kdInput.subarray(0, shared));
-  const state = hasher.saveState();
-  hashA2(r, false);
-  writeHex(kdInput, prefix, ha2);
-  hasher.start(state, shared).update(kdInput.subarray(shared, prefix + 32)).finish(kdDigest);
-  const response = toHex(kdDigest);
-  hashA2(r, true);
-  writeHex(kdInput, prefix, ha2);
-  hasher.start(state, shared).update(kdInput.subarray(shared, prefix + 32)).finish(kdDigest);
-  kdInput.fill(0, 0, 32);
+  const state = hasher.start().update(kdInput.subarray(0, shared)).saveState();
+  const response = kd(r, prefix, false, state, shared);
+  const rspauth = kd(r, prefix, true, state, shared);
+  wipeKdInput();
   state.fill(0);
-  return { response, rspauth: toHex(kdDigest) };
+  return { response, rspauth };
 }
