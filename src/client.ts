@@ -222,24 +222,21 @@ export class DigestMD5Client {
       switch (this.state) {
         case 'start':
           return this.respond(input);
-        case 'reauth-sent':
-          {
-            const rspauth = readResponseAuth(input);
-            if (rspauth !== undefined) {
-              const out = this.checkRspauth(rspauth);
-              this.reauth = true;
-              return out;
-            }
+        case 'reauth-sent': {
+          const rspauth = readResponseAuth(input);
+          if (rspauth === undefined) {
+            // The server declined the cached context: forget it and authenticate in full.
+            this.opts.contextCache?.delete(this.cacheKey());
+            return this.respond(input);
           }
-          // The server declined the cached context: forget it and authenticate in full.
-          this.opts.contextCache?.delete(this.cacheKey());
-          return this.respond(input);
-        case 'responded':
-          {
-            const rspauth = readResponseAuth(input);
-            if (rspauth !== undefined) return this.checkRspauth(rspauth);
-          }
-          return this.respondToStale(input);
+          const out = this.checkRspauth(rspauth);
+          this.reauth = true;
+          return out;
+        }
+        case 'responded': {
+          const rspauth = readResponseAuth(input);
+          return rspauth === undefined ? this.respondToStale(input) : this.checkRspauth(rspauth);
+        }
         case 'complete':
           throw new DigestMD5Error('bad-state', 'the exchange is already complete');
         case 'failed':

@@ -9,7 +9,7 @@
 // charset they are in is decided one level up, by the `charset` directive.
 
 import { outputBytes } from './alloc.js';
-import { utf8 } from './bytes.js';
+import { decodeLatin1, utf8 } from './bytes.js';
 import { malformed } from './errors.js';
 
 export interface Directive {
@@ -46,9 +46,7 @@ function isForbiddenCtl(c: number): boolean {
 
 /** The name bytes src[from..to) as a string (for lower-casing and error messages). */
 function nameText(src: Uint8Array, from: number, to: number): string {
-  let s = '';
-  for (let k = from; k < to; k++) s += String.fromCharCode(src[k]!);
-  return s;
+  return decodeLatin1(src.subarray(from, to));
 }
 
 /**

@@ -25,7 +25,7 @@ environment variable DIGEST_MD5_PASSWORD, or a prompt on the terminal (not echoe
   --realm R           the realm to answer with (default: the server's first)
   --hostname H        the host in digest-uri (default: HOST)
   --qop LIST          acceptable qops, preferred first (default auth-conf,auth-int)
-  --cipher LIST       acceptable ciphers (default aes,3des,rc4; des, rc4-56, rc4-40 when named)
+  --cipher LIST       acceptable ciphers (default aes,rc4,3des; des, rc4-56, rc4-40 when named)
   --maxbuf N          the largest security-layer buffer accepted (default 65536)
   --password-stdin    read the password from the first line of stdin
   --timeout MS        how long to wait for each reply (default 30000)

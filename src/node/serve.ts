@@ -22,7 +22,7 @@ Prints "listening on HOST:PORT" on stdout, then one line per session event on st
   --realm R[,R2]      realms to offer (default: the realms of the users file)
   --hostname H[,H2]   names clients may put in digest-uri ("*": any; default: localhost and --host)
   --qop LIST          qops to offer, in order (default auth-conf,auth-int,auth)
-  --cipher LIST       ciphers to offer with auth-conf (default aes,3des,rc4; des, rc4-56, rc4-40 when named)
+  --cipher LIST       ciphers to offer with auth-conf (default aes,rc4,3des; des, rc4-56, rc4-40 when named)
   --maxbuf N          the largest security-layer buffer accepted (default 65536)
   --max-sessions N    sessions at once (default 64)
   --name TEXT         the name in the greeting (default "digest-md5 sample server")

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { FrameDecoder, frame } from '../../dist/layer/framing.js';
 import { LineChannel } from '../../dist/node/line-channel.js';
 import { LinePeer } from './pair.js';
-import { BACKEND, INTEROP, java, okFields, requireInterop } from './relay.js';
+import { BACKEND, INTEROP, JDK_PROTECTIONS, java, okFields, requireInterop } from './relay.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const NODE_ARGS = BACKEND === 'portable' ? ['--conditions=portable'] : [];
@@ -200,15 +200,6 @@ class JdkProtocolClient {
   }
 }
 
-const SPECS: [string, string | undefined][] = [
-  ['auth', undefined],
-  ['auth-int', undefined],
-  ['auth-conf', '3des'],
-  ['auth-conf', 'des'],
-  ['auth-conf', 'rc4'],
-  ['auth-conf', 'rc4-56'],
-  ['auth-conf', 'rc4-40'],
-];
 
 describe(`interop with the JDK: the sample protocol, JDK client -> digest-md5 serve (our crypto backend: ${BACKEND})`, function () {
   this.timeout(60000);
@@ -238,7 +229,7 @@ describe(`interop with the JDK: the sample protocol, JDK client -> digest-md5 se
     return { srv, jdk, c };
   }
 
-  for (const [qop, cipher] of SPECS) {
+  for (const [qop, cipher] of JDK_PROTECTIONS) {
     const name = `${qop}${cipher ? '/' + cipher : ''}`;
     it(`${name}: greeting, CAPABILITY, AUTHENTICATE, then every command wrapped and unwrapped by the JDK`, async () => {
       const { srv, c } = await session([], `--qop ${qop}${cipher ? ` --cipher ${cipher}` : ''}`);

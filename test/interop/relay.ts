@@ -32,6 +32,17 @@ export function oursBackend(): string {
   return /crypto backend: (\w+)/.exec(r.stdout)?.[1] ?? `unknown (${r.stdout}${r.stderr})`;
 }
 
+/** Every protection the JDK speaks, as [qop, cipher]: plain auth, auth-int, and each cipher of auth-conf. */
+export const JDK_PROTECTIONS: readonly [string, string | undefined][] = [
+  ['auth', undefined],
+  ['auth-int', undefined],
+  ['auth-conf', '3des'],
+  ['auth-conf', 'des'],
+  ['auth-conf', 'rc4'],
+  ['auth-conf', 'rc4-56'],
+  ['auth-conf', 'rc4-40'],
+];
+
 export function java(role: 'server' | 'client', args: string): string {
   return `${shellQuote(resolve(INTEROP, 'java/java-peer'))} ${role} ${args}`;
 }
