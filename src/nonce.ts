@@ -40,7 +40,7 @@ export class NonceIssuer {
   private readonly id: Uint8Array;
   private readonly mac: HmacSha256State;
   private readonly now: Clock;
-  // Reused buffers (nothing here awaits): the nonce being built or checked, and a MAC.
+  // Reused buffers (nothing here awaits): the nonce being built, and a MAC.
   private readonly bytes: Uint8Array;
   private readonly digest = new Uint8Array(32);
 
@@ -84,16 +84,9 @@ export class NonceIssuer {
     const bad = (why: string): never => {
       throw new DigestMD5Error('invalid-response', `nonce ${why}`);
     };
-    // Decoded straight from the bytes, into the reused buffer when it fits (a nonce of this
-    // server's always does; another server's, with a longer id, gets an array of its own).
-    const max = Math.floor((nonce.length * 3) / 4);
-    const target = max <= this.bytes.length ? this.bytes : new Uint8Array(max);
-    const len = base64UrlDecodeInto(nonce, target);
-    if (len < 0) bad('is not one of ours (not base64url)');
-    const bytes = target.subarray(0, len);
-    if (bytes.length < FIXED_BYTES + 1 + MAC_BYTES || bytes[0] !== VERSION) bad('is not one of ours (bad length or version)');
-    const idLen = bytes[FIXED_BYTES - 1]!;
-    if (idLen < 1 || bytes.length !== FIXED_BYTES + idLen + MAC_BYTES) bad('is not one of ours (bad length)');
+    const layout = decodeNonce(nonce);
+    if (typeof layout === 'string') return bad(layout);
+    const { bytes, idLen } = layout;
     const body = bytes.subarray(0, FIXED_BYTES + idLen);
     const expected = this.mac.mac(body, this.digest).subarray(0, MAC_BYTES);
     if (!constantTimeEqual(expected, bytes.subarray(FIXED_BYTES + idLen))) bad('failed its MAC check: forged, or issued under another key');
@@ -114,10 +107,16 @@ export class NonceIssuer {
  * Undefined when the text is not a nonce of this format.
  */
 export function readNonceServerId(nonce: Uint8Array): string | undefined {
+  const layout = decodeNonce(nonce);
+  return typeof layout === 'string' ? undefined : decodeUtf8(layout.bytes.subarray(FIXED_BYTES, FIXED_BYTES + layout.idLen));
+}
+
+/** A nonce of this format decoded, with its id's length; or why it is not one. */
+function decodeNonce(nonce: Uint8Array): { bytes: Uint8Array; idLen: number } | string {
   const bytes = new Uint8Array(Math.floor((nonce.length * 3) / 4));
-  if (base64UrlDecodeInto(nonce, bytes) !== bytes.length) return undefined;
-  if (bytes.length < FIXED_BYTES + 1 + MAC_BYTES || bytes[0] !== VERSION) return undefined;
+  if (base64UrlDecodeInto(nonce, bytes) !== bytes.length) return 'is not one of ours (not base64url)';
+  if (bytes.length < FIXED_BYTES + 1 + MAC_BYTES || bytes[0] !== VERSION) return 'is not one of ours (bad length or version)';
   const idLen = bytes[FIXED_BYTES - 1]!;
-  if (idLen < 1 || bytes.length !== FIXED_BYTES + idLen + MAC_BYTES) return undefined;
-  return decodeUtf8(bytes.subarray(FIXED_BYTES, FIXED_BYTES + idLen));
+  if (idLen < 1 || bytes.length !== FIXED_BYTES + idLen + MAC_BYTES) return 'is not one of ours (bad length)';
+  return { bytes, idLen };
 }

@@ -68,9 +68,12 @@ export class DigestMD5ServerConfig {
     this.challengeTail = model.slice(at);
   }
 
-  /** The digest-challenge for `nonce` (whose bytes must need no escaping, as our nonces' base64url). */
+  /**
+   * The digest-challenge for `nonce`: the prepared one around it, unless it is stale or the
+   * nonce needs escaping (our base64url nonces never do; a test's fixed one may).
+   */
   challenge(nonce: Uint8Array, stale: boolean): Uint8Array {
-    if (stale) return this.serialiseChallenge(nonce, true);
+    if (stale || needsEscaping(nonce)) return this.serialiseChallenge(nonce, stale);
     const head = this.challengeHead;
     const out = outputBytes(head.length + nonce.length + this.challengeTail.length);
     out.set(head, 0);
@@ -94,6 +97,12 @@ export class DigestMD5ServerConfig {
 }
 
 const NONCE_EMPTY = Uint8Array.from('nonce=""', (c) => c.charCodeAt(0));
+
+/** Whether a quoted-string of these bytes would need quoted-pairs. */
+function needsEscaping(value: Uint8Array): boolean {
+  for (let i = 0; i < value.length; i++) if (value[i] === 0x22 || value[i] === 0x5c) return true;
+  return false;
+}
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   next: for (let i = 0; i + needle.length <= haystack.length; i++) {

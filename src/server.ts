@@ -221,8 +221,7 @@ export class DigestMD5Server {
     const fixed = stale ? undefined : this.cfg.options.unsafeFixedNonce;
     this.nonce = this.sessions.issueChallenge(fixed);
     this.nonceBytes = utf8(this.nonce);
-    // Our nonces are base64url, never escaped: the prepared challenge takes them as they are.
-    return fixed === undefined ? this.cfg.challenge(this.nonceBytes, stale) : this.cfg.serialiseChallenge(this.nonceBytes, stale);
+    return this.cfg.challenge(this.nonceBytes, stale);
   }
 
   private async verify(input: Uint8Array): Promise<Uint8Array> {

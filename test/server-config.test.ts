@@ -22,7 +22,7 @@ describe('DigestMD5ServerConfig', () => {
   for (const v of variants) {
     it(`prepares the challenge the serialiser writes: ${JSON.stringify(v)}`, () => {
       const cfg = new DigestMD5ServerConfig({ ...base, ...v });
-      for (const nonce of ['AQGiBfOMtxRvkkJTr5tTyUnUE4CC1gMTZWx3b29k', 'x', 'nonce-with_dashes']) {
+      for (const nonce of ['AQGiBfOMtxRvkkJTr5tTyUnUE4CC1gMTZWx3b29k', 'x', 'nonce-with_dashes', 'back\\slash']) {
         const prepared = cfg.challenge(enc(nonce), false);
         expect(dec(prepared)).to.equal(dec(cfg.serialiseChallenge(enc(nonce), false)));
         expect(dec(parseChallenge(prepared).nonce)).to.equal(nonce);
