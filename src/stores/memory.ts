@@ -1,6 +1,8 @@
 // In-memory stores for server sessions: a bounded LRU cache with per-entry expiry,
-// and the default NonceStore on top of it. A shared store (Redis, a database)
+// and the default NonceStore. A shared store (Redis, a database)
 // implements the same NonceStore contract and plugs in instead.
+
+import { NonceCountTable } from './nonce-counts.js';
 
 /** Milliseconds since the epoch; injectable so tests control time. */
 export type Clock = () => number;
@@ -125,29 +127,27 @@ export interface MemoryNonceStoreOptions {
   now?: Clock;
 }
 
-/** The default NonceStore: in process, bounded (LRU), entries expire. */
+/**
+ * The default NonceStore: in process, bounded (LRU), entries expire. It keeps a keyed
+ * 64-bit fingerprint of each nonce, not the nonce (see NonceCountTable).
+ */
 export class MemoryNonceStore implements NonceStore {
-  private readonly cache: LruTtlCache<string, number>;
-  private readonly now: Clock;
+  private readonly table: NonceCountTable;
 
   constructor(o: MemoryNonceStoreOptions = {}) {
-    this.now = o.now ?? Date.now;
-    this.cache = new LruTtlCache(o.maxEntries ?? 100_000, this.now);
+    this.table = new NonceCountTable(o.maxEntries ?? 100_000, o.now ?? Date.now);
   }
 
   get size(): number {
-    return this.cache.size;
+    return this.table.size;
   }
 
   async advance(nonce: string, nc: number, expiresAt: number): Promise<boolean> {
     // Synchronous inside: check and update cannot interleave with another call.
-    const last = this.cache.get(nonce);
-    if (last === undefined ? nc !== 1 : nc <= last) return false;
-    this.cache.set(nonce, nc, Math.max(0, expiresAt - this.now()));
-    return true;
+    return this.table.advance(nonce, nc, expiresAt);
   }
 
   async delete(nonce: string): Promise<void> {
-    this.cache.delete(nonce);
+    this.table.delete(nonce);
   }
 }
