@@ -93,9 +93,34 @@ const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, b) => HEX[b
 
 /** Lower-case hex, as RFC 2831 HEX() requires. */
 export function toHex(bytes: Uint8Array): string {
+  if (bytes.length === 16) {
+    const t = text32;
+    for (let i = 0; i < 16; i++) {
+      t[2 * i] = HEX_CODES[bytes[i]! >> 4]!;
+      t[2 * i + 1] = HEX_CODES[bytes[i]! & 15]!;
+    }
+    return asText32(t);
+  }
   let s = '';
   for (let i = 0; i < bytes.length; i++) s += HEX_PAIRS[bytes[i]!]!;
   return s;
+}
+
+const HEX_CODES = Uint8Array.from(HEX, (c) => c.charCodeAt(0));
+
+/** Scratch for the 32 characters of a digest in hex, read by asText32. */
+export const text32 = new Uint8Array(32);
+
+/**
+ * The 32 characters in `t` as one flat string: a single call with 32 arguments, 65 ns
+ * against 165 for sixteen concatenations, whose chain of pieces the collector then
+ * meets too (hex digests are made four times a handshake).
+ */
+export function asText32(t: Uint8Array): string {
+  return String.fromCharCode(
+    t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!, t[12]!, t[13]!, t[14]!, t[15]!,
+    t[16]!, t[17]!, t[18]!, t[19]!, t[20]!, t[21]!, t[22]!, t[23]!, t[24]!, t[25]!, t[26]!, t[27]!, t[28]!, t[29]!, t[30]!, t[31]!,
+  );
 }
 
 /**

@@ -16,11 +16,6 @@ export function hashBytes(text: string): Uint8Array {
   return latin1(text) ?? utf8(text);
 }
 
-/** The bytes a text is sent as on the wire. */
-export function wireBytes(text: string, utf8Charset: boolean): Uint8Array {
-  return utf8Charset ? utf8(text) : hashBytes(text);
-}
-
 /**
  * Decodes a directive value. With `charset=utf-8` the value must be UTF-8.
  * Without it the RFC says ISO-8859-1, but the Cyrus client sends UTF-8 without

@@ -2,10 +2,9 @@
 // digest-challenge, the digest-response and the response-auth (rspauth), each
 // parsed with its multiplicity rules and size limit, and serialised strictly.
 
-import { outputBytes } from './alloc.js';
-import { decodeLatin1 } from './bytes.js';
-import { decodeText, wireBytes } from './charset.js';
-import { DirectiveRules, parseTokenList, serialiseDirectives, type DirectiveOut } from './directives.js';
+import { asText32, decodeLatin1, text32, utf8 } from './bytes.js';
+import { decodeText, hashBytes } from './charset.js';
+import { DirectiveRules, DirectiveWriter, parseTokenList } from './directives.js';
 import { DigestMD5Error, malformed } from './errors.js';
 
 /** RFC 2831 §2.1.1: a challenge is at most 2048 bytes. */
@@ -205,19 +204,19 @@ function parseNc(value: Uint8Array): number {
   return n;
 }
 
-const HEX_CHARS = '0123456789abcdef';
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /** The value of `response` or `rspauth`: 32 hex digits (either case), as lower-case text. */
 function hex32(value: Uint8Array, name: string): string {
   checkAscii(value, name);
   if (value.length !== 32) malformed(`${name} is not 32 hex digits`);
-  let s = '';
+  const t = text32;
   for (let i = 0; i < 32; i++) {
     const d = hexDigit(value[i]!);
     if (d < 0) malformed(`${name} is not 32 hex digits`);
-    s += HEX_CHARS[d]!;
+    t[i] = HEX_CODES[d]!;
   }
-  return s;
+  return asText32(t);
 }
 
 export function parseResponse(input: Uint8Array, options: ParseOptions = {}): DigestResponse {
@@ -306,19 +305,22 @@ export interface ChallengeFields {
   ciphers?: readonly string[];
 }
 
+/** One writer for every message: a message is written start to finish with nothing in between. */
+const writer = new DirectiveWriter();
+
 /** Builds a digest-challenge in the order the JDK uses (realms, nonce, qop, stale, maxbuf, charset, algorithm, cipher). */
 export function serialiseChallenge(c: ChallengeFields): Uint8Array {
-  const list: DirectiveOut[] = [];
-  // realm may repeat: serialised one by one, each its own directive list entry.
-  const realmParts = c.realms.map((r) => serialiseDirectives([{ name: 'realm', value: wireBytes(r, c.utf8), quote: true }]));
-  list.push({ name: 'nonce', value: c.nonce, quote: true });
-  list.push({ name: 'qop', value: c.qopOptions.join(','), quote: true });
-  if (c.stale) list.push({ name: 'stale', value: 'true', quote: false });
-  if (c.maxbuf !== undefined && c.maxbuf !== DEFAULT_MAXBUF) list.push({ name: 'maxbuf', value: String(c.maxbuf), quote: false });
-  if (c.utf8) list.push({ name: 'charset', value: 'utf-8', quote: false });
-  list.push({ name: 'algorithm', value: 'md5-sess', quote: false });
-  if (c.ciphers && c.ciphers.length > 0) list.push({ name: 'cipher', value: c.ciphers.join(','), quote: true });
-  return joinLists([...realmParts, serialiseDirectives(list)]);
+  const w = writer.start();
+  const encode = c.utf8 ? utf8 : hashBytes;
+  for (const realm of c.realms) w.quotedText('realm', realm, encode);
+  w.quoted('nonce', c.nonce);
+  w.quotedText('qop', c.qopOptions.join(','), encode);
+  if (c.stale) w.token('stale', 'true');
+  if (c.maxbuf !== undefined && c.maxbuf !== DEFAULT_MAXBUF) w.token('maxbuf', String(c.maxbuf));
+  if (c.utf8) w.token('charset', 'utf-8');
+  w.token('algorithm', 'md5-sess');
+  if (c.ciphers && c.ciphers.length > 0) w.quotedText('cipher', c.ciphers.join(','), encode);
+  return w.finish();
 }
 
 export interface ResponseFields {
@@ -343,37 +345,26 @@ export function formatNc(nc: number): string {
 
 /** Builds a digest-response; `authzid` is sent only when given and non-empty. */
 export function serialiseResponse(r: ResponseFields): Uint8Array {
-  const list: DirectiveOut[] = [];
-  if (r.utf8) list.push({ name: 'charset', value: 'utf-8', quote: false });
-  const text = (v: string | Uint8Array): Uint8Array => (typeof v === 'string' ? wireBytes(v, r.utf8) : v);
-  list.push({ name: 'username', value: text(r.username), quote: true });
-  if (r.realm !== undefined) list.push({ name: 'realm', value: text(r.realm), quote: true });
-  list.push({ name: 'nonce', value: r.nonce, quote: true });
-  list.push({ name: 'cnonce', value: r.cnonce, quote: true });
-  list.push({ name: 'nc', value: formatNc(r.nc), quote: false });
-  list.push({ name: 'qop', value: r.qop, quote: false });
-  list.push({ name: 'digest-uri', value: wireBytes(r.digestUri, r.utf8), quote: true });
-  list.push({ name: 'response', value: r.response, quote: false });
-  if (r.maxbuf !== undefined && r.maxbuf !== DEFAULT_MAXBUF) list.push({ name: 'maxbuf', value: String(r.maxbuf), quote: false });
-  if (r.cipher !== undefined) list.push({ name: 'cipher', value: r.cipher, quote: false });
+  const w = writer.start();
+  const encode = r.utf8 ? utf8 : hashBytes;
+  if (r.utf8) w.token('charset', 'utf-8');
+  if (typeof r.username === 'string') w.quotedText('username', r.username, encode);
+  else w.quoted('username', r.username);
+  if (typeof r.realm === 'string') w.quotedText('realm', r.realm, encode);
+  else if (r.realm !== undefined) w.quoted('realm', r.realm);
+  w.quoted('nonce', r.nonce);
+  w.quoted('cnonce', r.cnonce);
+  w.token('nc', formatNc(r.nc));
+  w.token('qop', r.qop);
+  w.quotedText('digest-uri', r.digestUri, encode);
+  w.token('response', r.response);
+  if (r.maxbuf !== undefined && r.maxbuf !== DEFAULT_MAXBUF) w.token('maxbuf', String(r.maxbuf));
+  if (r.cipher !== undefined) w.token('cipher', r.cipher);
   // RFC 2831 §2.1.2: authzid is UTF-8 whatever the charset.
-  if (r.authzid !== undefined && r.authzid.length > 0) list.push({ name: 'authzid', value: r.authzid, quote: true });
-  return serialiseDirectives(list);
+  if (r.authzid !== undefined && r.authzid.length > 0) w.quotedText('authzid', r.authzid, utf8);
+  return w.finish();
 }
 
 export function serialiseResponseAuth(rspauth: string): Uint8Array {
-  return serialiseDirectives([{ name: 'rspauth', value: rspauth, quote: false }]);
-}
-
-function joinLists(parts: Uint8Array[]): Uint8Array {
-  const nonEmpty = parts.filter((p) => p.length > 0);
-  const total = nonEmpty.reduce((n, p) => n + p.length, 0) + Math.max(0, nonEmpty.length - 1);
-  const out = outputBytes(total);
-  let o = 0;
-  nonEmpty.forEach((p, k) => {
-    if (k > 0) out[o++] = 0x2c;
-    out.set(p, o);
-    o += p.length;
-  });
-  return out;
+  return writer.start().token('rspauth', rspauth).finish();
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseDirectives } from '../dist/directives.js';
-import { serialiseDirectives, parseTokenList } from '../dist/directives.js';
+import { DirectiveWriter, parseTokenList } from '../dist/directives.js';
 import { dec, enc, expectCode } from './helpers/util.js';
 
 const parse = (s: string) => parseDirectives(enc(s)).map((d) => [d.name, dec(d.value), d.quoted]);
@@ -63,24 +63,37 @@ describe('directive grammar (RFC 2831 §7)', () => {
     expectCode(() => parseTokenList(enc('auth;x'), 'qop'), 'malformed', /qop/);
   });
 
-  it('serialises strictly: escapes quotes and backslashes, refuses duplicates and non-tokens', () => {
-    const out = serialiseDirectives([
-      { name: 'username', value: 'a"b\\c', quote: true },
-      { name: 'nc', value: '00000001', quote: false },
-    ]);
+  it('writes strictly: escapes quotes and backslashes, refuses empty and non-token tokens', () => {
+    const w = new DirectiveWriter();
+    const out = w.start().quotedText('username', 'a"b\\c', enc).token('nc', '00000001').finish();
     expect(dec(out)).to.equal('username="a\\"b\\\\c",nc=00000001');
     expect(parse(dec(out))).to.deep.equal([
       ['username', 'a"b\\c', true],
       ['nc', '00000001', false],
     ]);
-    expect(() => serialiseDirectives([{ name: 'a', value: 'x', quote: false }, { name: 'A', value: 'y', quote: false }])).to.throw(/twice/);
-    expect(() => serialiseDirectives([{ name: 'a', value: 'x y', quote: false }])).to.throw(/not a token/);
+    expect(() => w.start().token('a', 'x y')).to.throw(/not a token/);
+    expect(() => w.start().token('a', '')).to.throw(/empty token/);
+    expect(() => w.start().token('a', 'caf\u00e9')).to.throw(/not a token/);
+  });
+
+  it('writes non-ASCII text through the given encoding, and grows past its first buffer', () => {
+    const w = new DirectiveWriter();
+    const latin1 = (t: string) => Uint8Array.from(t, (c) => c.charCodeAt(0));
+    expect(Array.from(w.start().quotedText('u', 'caf\u00e9', latin1).finish())).to.deep.equal(Array.from(latin1('u="caf\u00e9"')));
+    expect(dec(w.start().quotedText('u', 'caf\u00e9', enc).finish())).to.equal('u="caf\u00e9"');
+    const long = 'x"'.repeat(3000);
+    const big = w.start().token('a', 'b').quotedText('long', long, enc).finish();
+    expect(dec(big)).to.equal(`a=b,long="${'x\\"'.repeat(3000)}"`);
+    expect(parse(dec(big))[1]![1]).to.equal(long);
+    // The writer is reused: a later, shorter message carries nothing of the earlier one.
+    expect(dec(w.start().token('nc', '00000002').finish())).to.equal('nc=00000002');
   });
 
   it('round-trips arbitrary quoted values', () => {
+    const w = new DirectiveWriter();
     for (let k = 0; k < 200; k++) {
       const bytes = Uint8Array.from({ length: k % 40 }, (_, i) => 0x20 + ((i * 37 + k * 11) % 95));
-      const out = serialiseDirectives([{ name: 'v', value: bytes, quote: true }]);
+      const out = w.start().quoted('v', bytes).finish();
       expect(Array.from(parseDirectives(out)[0]!.value)).to.deep.equal(Array.from(bytes));
     }
   });
