@@ -3,6 +3,7 @@
 
 import { decodeLatin1, decodeUtf8, latin1, utf8 } from './bytes.js';
 import { malformed } from './errors.js';
+import { wireText } from './wire-text.js';
 
 /**
  * The bytes a username, realm or password is hashed as.
@@ -23,8 +24,14 @@ export function hashBytes(text: string): Uint8Array {
  * and Latin-1 text with high bytes is almost never valid UTF-8), the rest as Latin-1.
  */
 export function decodeText(bytes: Uint8Array, utf8Charset: boolean, what: string): string {
+  if (isAsciiBytes(bytes)) return wireText(bytes, 0, bytes.length, false);
   const text = decodeUtf8(bytes);
   if (text !== undefined) return text;
   if (utf8Charset) malformed(`${what} is not valid UTF-8 although charset=utf-8`);
   return decodeLatin1(bytes);
+}
+
+function isAsciiBytes(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
 }

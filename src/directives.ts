@@ -11,6 +11,7 @@
 import { outputBytes } from './alloc.js';
 import { decodeLatin1 } from './bytes.js';
 import { malformed } from './errors.js';
+import { wireText } from './wire-text.js';
 
 export interface Directive {
   /** Directive name, lower-cased (names are case-insensitive). */
@@ -220,19 +221,22 @@ export interface KnownDirectives {
  */
 export function parseTokenList(value: Uint8Array, what: string): string[] {
   const items: string[] = [];
-  let cur = '';
-  const flush = (): void => {
-    if (cur.length > 0) items.push(cur.toLowerCase());
-    cur = '';
-  };
-  for (const c of value) {
-    if (c === COMMA) flush();
-    else if (isLws(c)) {
-      if (cur.length > 0) flush();
-    } else if (TOKEN_CHAR[c] === 1) cur += String.fromCharCode(c);
-    else malformed(`invalid character 0x${c.toString(16)} in the ${what} list`);
+  const n = value.length;
+  let i = 0;
+  while (i < n) {
+    const c = value[i]!;
+    if (c === COMMA || isLws(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && TOKEN_CHAR[value[i]!] === 1) i++;
+    if (i === start || (i < n && value[i] !== COMMA && !isLws(value[i]!))) {
+      const bad = value[i]!;
+      malformed(`invalid character 0x${bad.toString(16)} in the ${what} list`);
+    }
+    items.push(wireText(value, start, i, true));
   }
-  flush();
   return items;
 }
 

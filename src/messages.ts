@@ -2,10 +2,11 @@
 // digest-challenge, the digest-response and the response-auth (rspauth), each
 // parsed with its multiplicity rules and size limit, and serialised strictly.
 
-import { asText32, decodeLatin1, text32, utf8 } from './bytes.js';
+import { asText32, text32, utf8 } from './bytes.js';
 import { decodeText, hashBytes } from './charset.js';
 import { DirectiveRules, DirectiveWriter, parseTokenList } from './directives.js';
 import { DigestMD5Error, malformed } from './errors.js';
+import { wireText } from './wire-text.js';
 
 /** RFC 2831 §2.1.1: a challenge is at most 2048 bytes. */
 export const MAX_CHALLENGE_SIZE = 2048;
@@ -74,7 +75,7 @@ function checkAscii(value: Uint8Array, name: string): void {
 /** A value that is ASCII by the grammar (tokens, numbers, hex). */
 function asciiValue(value: Uint8Array, name: string): string {
   checkAscii(value, name);
-  return decodeLatin1(value);
+  return wireText(value, 0, value.length, false);
 }
 
 /** The value of an optional directive that is ASCII by the grammar. */
