@@ -2,7 +2,6 @@
 // H(username:realm:password), H(A1), A2, the response-value and rspauth.
 
 import { ascii, concatBytes, toHex, utf8 } from './bytes.js';
-import { hashBytes } from './charset.js';
 import { Md5 } from './crypto/md5.js';
 import type { Qop } from './messages.js';
 
@@ -20,7 +19,21 @@ const hasher = new Md5();
  * is converted to ISO-8859-1 when it fits, else UTF-8 (see charset.ts).
  */
 export function hashUserRealmPassword(username: string, realm: string, password: string): Uint8Array {
-  return hashUserRealmPasswordBytes(hashBytes(username), hashBytes(realm), hashBytes(password));
+  hasher.start();
+  absorbText(username, 0xff).update(COLON);
+  absorbText(realm, 0xff).update(COLON);
+  return absorbText(password, 0xff).finish();
+}
+
+/**
+ * Absorbs `text` as ISO-8859-1 when every character is at most `max` (0xff: the bytes
+ * hashBytes gives; 0x7f: the bytes of UTF-8), else as UTF-8; in the first case without
+ * making the bytes, since a password must not be copied more than it has to be and names
+ * are hashed on every handshake.
+ */
+function absorbText(text: string, max: number): Md5 {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > max) return hasher.update(utf8(text));
+  return hasher.updateLatin1(text);
 }
 
 /** The same from the exact bytes a response carried (charset absent: hashed as sent). */
@@ -41,7 +54,10 @@ export interface A1Inputs {
 export function computeHA1(a: A1Inputs): Uint8Array {
   if (a.urp.length !== 16) throw new RangeError('H(username:realm:password) must be 16 bytes');
   const h = hasher.start().update(a.urp).update(COLON).update(a.nonce).update(COLON).update(a.cnonce);
-  if (a.authzid !== undefined && a.authzid.length > 0) h.update(COLON).update(utf8(a.authzid));
+  if (a.authzid !== undefined && a.authzid.length > 0) {
+    h.update(COLON);
+    absorbText(a.authzid, 0x7f);
+  }
   return h.finish();
 }
 
@@ -85,7 +101,8 @@ const kdDigest = new Uint8Array(16);
 
 /** H(A2) into `ha2`, hashed from its pieces. */
 function hashA2(r: ResponseInputs, forRspauth: boolean): void {
-  hasher.start().update(forRspauth ? COLON : A2_AUTHENTICATE).update(utf8(r.digestUri));
+  hasher.start().update(forRspauth ? COLON : A2_AUTHENTICATE);
+  absorbText(r.digestUri, 0x7f);
   if (r.qop !== 'auth') hasher.update(A2_SUFFIX_LAYER);
   hasher.finish(ha2);
 }

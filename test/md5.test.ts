@@ -50,6 +50,19 @@ describe('MD5 and HMAC-MD5 (md5.ts)', () => {
     }
   });
 
+  it('absorbs Latin-1 text as its bytes, in any split with byte updates, across block boundaries', () => {
+    const h = new Md5();
+    for (let n = 0; n < 200; n++) {
+      const text = String.fromCharCode(...Array.from({ length: n }, (_, i) => (i * 97 + n * 31) % 256));
+      const bytes = Buffer.from(text, 'latin1');
+      const cut = (n * 7) % (n + 1);
+      const got = h.start().update(bytes.subarray(0, cut)).updateLatin1(text.slice(cut)).finish();
+      expect(hex(got), `length ${n}, cut ${cut}`).to.equal(createHash('md5').update(bytes).digest('hex'));
+      const prefixed = h.start().updateLatin1('x'.repeat(n % 64)).updateLatin1(text).update(bytes).finish();
+      expect(hex(prefixed)).to.equal(createHash('md5').update('x'.repeat(n % 64)).update(bytes).update(bytes).digest('hex'));
+    }
+  });
+
   it('the active backend gives the same results on both sides of its native threshold', () => {
     for (const n of [0, 100, 1535, 1536, 1537, 12283, 12284, 12285, 12287, 12288, 12289, 20000]) {
       const d = randomBytes(n);

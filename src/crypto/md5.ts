@@ -197,6 +197,25 @@ export class Md5 {
     return this;
   }
 
+  /**
+   * Absorbs text whose every character is below 0x100 as its ISO-8859-1 bytes, with no
+   * array made for them (names and passwords are hashed a handshake at a time).
+   */
+  updateLatin1(text: string): this {
+    const buf = this.buf;
+    let used = this.used;
+    this.length += text.length;
+    for (let i = 0; i < text.length; i++) {
+      buf[used++] = text.charCodeAt(i);
+      if (used === 64) {
+        compress(this.s, buf, 0, 1, this.bufWords);
+        used = 0;
+      }
+    }
+    this.used = used;
+    return this;
+  }
+
   /** The state after whole blocks only (for HMAC pads). */
   saveState(): Int32Array {
     if (this.used !== 0) throw new RangeError('MD5 state can be saved only on a block boundary');
