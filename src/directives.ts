@@ -51,29 +51,41 @@ function nameText(src: Uint8Array, from: number, to: number): string {
 }
 
 /**
- * Called once per directive by `scan`: the name is src[nameFrom..nameTo) as sent, the
- * value its bytes with quoted-pairs unescaped (a view into `src` when it had none).
+ * Walks `directive *( "," directive )`, with the #rule's empty elements, one directive per
+ * `next()`: the name is src[nameFrom..nameTo) as sent, the value src[valueFrom..valueTo),
+ * quoted-pairs still in it when `escapes` > 0 (`value()` unescapes). Offsets, not arrays:
+ * a view per value was a tenth of the bytes a handshake allocated. Throws
+ * DigestMD5Error('malformed') naming the offending position.
  */
-type Visit = (src: Uint8Array, nameFrom: number, nameTo: number, value: Uint8Array, quoted: boolean) => void;
+class DirectiveScanner {
+  src: Uint8Array = new Uint8Array(0);
+  private n = 0;
+  private i = 0;
+  nameFrom = 0;
+  nameTo = 0;
+  valueFrom = 0;
+  valueTo = 0;
+  escapes = 0;
+  quoted = false;
 
-/**
- * Scans `directive *( "," directive )` with the #rule's empty elements. With `copy`, over
- * a private copy of `input` (one copy, whose views are the values: the caller may reuse its
- * buffer); without, the values are views into `input` itself (see DirectiveRules.parse).
- * Throws DigestMD5Error('malformed') naming the offending position.
- */
-function scan(input: Uint8Array, visit: Visit, copy = true): void {
-  // The LWS skips are written out: a local function sharing `i` made `i` a context
-  // variable, and parsing a digest-response measured 11% slower for it.
-  const src = copy ? input.slice() : input;
-  const n = src.length;
-  let i = 0;
+  start(src: Uint8Array): this {
+    this.src = src;
+    this.n = src.length;
+    this.i = 0;
+    return this;
+  }
 
-  while (true) {
+  next(): boolean {
+    // Locals throughout, fields written once at the end: the loops run on registers.
+    const src = this.src;
+    const n = this.n;
+    let i = this.i;
     // Any run of commas and LWS separates elements; empty elements are allowed.
     while (i < n && (isLws(src[i]!) || src[i] === COMMA)) i++;
-    if (i >= n) break;
-
+    if (i >= n) {
+      this.i = i;
+      return false;
+    }
     const nameFrom = i;
     while (i < n && TOKEN_CHAR[src[i]!] === 1) i++;
     const nameTo = i;
@@ -83,13 +95,13 @@ function scan(input: Uint8Array, visit: Visit, copy = true): void {
     i++;
     while (i < n && isLws(src[i]!)) i++;
 
-    let value: Uint8Array;
-    let quoted = false;
-    if (i < n && src[i] === DQUOTE) {
-      quoted = true;
+    let valueFrom: number;
+    let valueTo: number;
+    let escapes = 0;
+    const quoted = i < n && src[i] === DQUOTE;
+    if (quoted) {
       i++;
-      const start = i;
-      let escapes = 0;
+      valueFrom = i;
       let closed = false;
       while (i < n) {
         const c = src[i]!;
@@ -109,25 +121,39 @@ function scan(input: Uint8Array, visit: Visit, copy = true): void {
         i++;
       }
       if (!closed) malformed(`unterminated quoted-string in the value of "${nameText(src, nameFrom, nameTo)}"`);
-      if (escapes === 0) value = src.subarray(start, i);
-      else {
-        // Unescape: one array of the final size (a number[] per value measured slower).
-        value = new Uint8Array(i - start - escapes);
-        for (let k = start, o = 0; k < i; k++) value[o++] = src[src[k] === BACKSLASH ? ++k : k]!;
-      }
+      valueTo = i;
       i++; // the closing quote
     } else {
-      const start = i;
+      valueFrom = i;
       while (i < n && TOKEN_CHAR[src[i]!] === 1) i++;
-      if (i === start) malformed(`value expected for directive "${nameText(src, nameFrom, nameTo)}" at byte ${start}`);
-      value = src.subarray(start, i);
+      if (i === valueFrom) malformed(`value expected for directive "${nameText(src, nameFrom, nameTo)}" at byte ${valueFrom}`);
+      valueTo = i;
     }
-    visit(src, nameFrom, nameTo, value, quoted);
-
     while (i < n && isLws(src[i]!)) i++;
     if (i < n && src[i] !== COMMA) malformed(`"," expected after the value of "${nameText(src, nameFrom, nameTo)}" at byte ${i}`);
+    this.i = i;
+    this.nameFrom = nameFrom;
+    this.nameTo = nameTo;
+    this.valueFrom = valueFrom;
+    this.valueTo = valueTo;
+    this.escapes = escapes;
+    this.quoted = quoted;
+    return true;
+  }
+
+  /** The current value's bytes: a view into `src`, or an unescaped copy when it had quoted-pairs. */
+  value(): Uint8Array {
+    const src = this.src;
+    if (this.escapes === 0) return src.subarray(this.valueFrom, this.valueTo);
+    // One array of the final size (a number[] per value measured slower).
+    const out = new Uint8Array(this.valueTo - this.valueFrom - this.escapes);
+    for (let k = this.valueFrom, o = 0; k < this.valueTo; k++) out[o++] = src[src[k] === BACKSLASH ? ++k : k]!;
+    return out;
   }
 }
+
+/** One scanner for every parse: a parse runs start to finish with nothing in between. */
+const scanner = new DirectiveScanner();
 
 /**
  * Parses `directive *( "," directive )` with the #rule's empty elements.
@@ -135,7 +161,8 @@ function scan(input: Uint8Array, visit: Visit, copy = true): void {
  */
 export function parseDirectives(input: Uint8Array): Directive[] {
   const out: Directive[] = [];
-  scan(input, (src, from, to, value, quoted) => out.push({ name: nameText(src, from, to).toLowerCase(), value, quoted }));
+  const sc = scanner.start(input.slice());
+  while (sc.next()) out.push({ name: nameText(sc.src, sc.nameFrom, sc.nameTo).toLowerCase(), value: sc.value(), quoted: sc.quoted });
   return out;
 }
 
@@ -148,10 +175,12 @@ export type Multiplicity = 'once' | 'optional' | 'many';
  */
 export class DirectiveRules<Name extends string = string> {
   readonly names: readonly Name[];
-  /** Each name's index into KnownDirectives.values. */
+  /** Each name's index into KnownDirectives. */
   readonly at: Readonly<Record<Name, number>>;
   private readonly kinds: readonly Multiplicity[];
   private readonly nameBytes: readonly Uint8Array[];
+  /** The result of every parse, reused (see parse). */
+  private readonly found: KnownDirectives;
 
   constructor(
     rules: Record<Name, Multiplicity>,
@@ -162,6 +191,7 @@ export class DirectiveRules<Name extends string = string> {
     this.at = Object.fromEntries(this.names.map((n, k) => [n, k])) as Record<Name, number>;
     this.kinds = this.names.map((n) => rules[n]);
     this.nameBytes = this.names.map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
+    this.found = new KnownDirectives(this.names.length);
   }
 
   /** The index of the rule named src[from..to) (any case), or -1 for an unknown name. */
@@ -181,59 +211,119 @@ export class DirectiveRules<Name extends string = string> {
   }
 
   /**
-   * Parses a message: the values of its known directives by rule index, each name's
-   * multiplicity enforced and the required ones present. Unknown names are ignored
-   * (RFC 2831 §7: unknown auth-params are ignored). The values are views into a private
-   * copy of `input`, or with `copy` false into `input` itself: then they hold only while
-   * the caller leaves those bytes alone (a copy of a message over 64 bytes costs V8 ~1 µs).
+   * Parses a message: where the value of each known directive lies, by rule index, each
+   * name's multiplicity enforced and the required ones present. Unknown names are ignored
+   * (RFC 2831 §7: unknown auth-params are ignored). The values lie in a private copy of
+   * `input`, or with `copy` false in `input` itself: then they hold only while the caller
+   * leaves those bytes alone (a copy of a message over 64 bytes costs V8 ~1 µs). The result
+   * is this rule set's one KnownDirectives, valid until its next parse: read it at once.
    */
   parse(input: Uint8Array, copy = true): KnownDirectives {
-    const values: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(this.names.length).fill(undefined);
-    let repeated: Uint8Array[][] | undefined;
-    scan(input, (src, from, to, value) => {
-      const k = this.indexOf(src, from, to);
-      if (k < 0) return;
-      if (values[k] === undefined) {
-        values[k] = value;
-        return;
+    const d = this.found;
+    const src = copy ? input.slice() : input;
+    d.reset(src);
+    const sc = scanner.start(src);
+    while (sc.next()) {
+      const k = this.indexOf(src, sc.nameFrom, sc.nameTo);
+      if (k < 0) continue;
+      if (!d.has(k)) {
+        d.place(k, sc);
+        continue;
       }
       if (this.kinds[k] !== 'many') malformed(`directive "${this.names[k]}" appears more than once in the ${this.what}`);
-      repeated ??= [];
-      (repeated[k] ??= [values[k]!]).push(value);
-    }, copy);
-    for (let k = 0; k < this.names.length; k++) {
-      if (this.kinds[k] === 'once' && values[k] === undefined) malformed(`directive "${this.names[k]}" is missing from the ${this.what}`);
+      d.repeat(k, sc.value());
     }
-    return { values, repeated };
+    for (let k = 0; k < this.names.length; k++) {
+      if (this.kinds[k] === 'once' && !d.has(k)) malformed(`directive "${this.names[k]}" is missing from the ${this.what}`);
+    }
+    return d;
   }
 }
 
-/** What DirectiveRules.parse found: the first value of each known directive, by rule index. */
-export interface KnownDirectives {
-  readonly values: readonly (Uint8Array | undefined)[];
+/**
+ * What DirectiveRules.parse found: for each known directive, by rule index, its first
+ * value as a range [start, end) of `buf(k)`: the message, or for a value that had
+ * quoted-pairs its unescaped copy. Arrays are made only for what a caller asks for.
+ */
+export class KnownDirectives {
+  private src: Uint8Array = new Uint8Array(0);
+  private readonly from: Int32Array;
+  private readonly to: Int32Array;
+  /** Values that had quoted-pairs, unescaped (rare: only then is there an array per value). */
+  private unescaped: (Uint8Array | undefined)[] | undefined;
   /** Every value, in order, of a 'many' directive that appeared more than once. */
-  readonly repeated: readonly (readonly Uint8Array[] | undefined)[] | undefined;
+  private repeated: Uint8Array[][] | undefined;
+
+  constructor(count: number) {
+    this.from = new Int32Array(count);
+    this.to = new Int32Array(count);
+  }
+
+  reset(src: Uint8Array): void {
+    this.src = src;
+    this.from.fill(-1);
+    this.unescaped = undefined;
+    this.repeated = undefined;
+  }
+
+  place(k: number, sc: DirectiveScanner): void {
+    this.from[k] = sc.valueFrom;
+    this.to[k] = sc.valueTo;
+    if (sc.escapes > 0) (this.unescaped ??= [])[k] = sc.value();
+  }
+
+  repeat(k: number, value: Uint8Array): void {
+    this.repeated ??= [];
+    (this.repeated[k] ??= [this.bytes(k)!]).push(value);
+  }
+
+  has(k: number): boolean {
+    return this.from[k]! >= 0;
+  }
+
+  /** The array the value of `k` lies in. */
+  buf(k: number): Uint8Array {
+    return this.unescaped?.[k] ?? this.src;
+  }
+
+  start(k: number): number {
+    return this.unescaped?.[k] !== undefined ? 0 : this.from[k]!;
+  }
+
+  end(k: number): number {
+    const u = this.unescaped?.[k];
+    return u !== undefined ? u.length : this.to[k]!;
+  }
+
+  /** The value's bytes (a view into the message, or the unescaped copy); undefined when absent. */
+  bytes(k: number): Uint8Array | undefined {
+    if (!this.has(k)) return undefined;
+    return this.unescaped?.[k] ?? this.src.subarray(this.from[k]!, this.to[k]!);
+  }
+
+  /** Every value of `k` in order: more than one only for a 'many' directive. */
+  all(k: number): Uint8Array[] {
+    return this.repeated?.[k] ?? (this.has(k) ? [this.bytes(k)!] : []);
+  }
 }
 
 /**
- * Splits a comma-separated list inside a value (qop-options, cipher-opts) into its
- * tokens, skipping empty elements and LWS. Names are lower-cased.
+ * Splits a comma-separated list inside a value, value[from..to) (qop-options,
+ * cipher-opts), into its tokens, skipping empty elements and LWS. Names are lower-cased.
  */
-export function parseTokenList(value: Uint8Array, what: string): string[] {
+export function parseTokenList(value: Uint8Array, from: number, to: number, what: string): string[] {
   const items: string[] = [];
-  const n = value.length;
-  let i = 0;
-  while (i < n) {
+  let i = from;
+  while (i < to) {
     const c = value[i]!;
     if (c === COMMA || isLws(c)) {
       i++;
       continue;
     }
     const start = i;
-    while (i < n && TOKEN_CHAR[value[i]!] === 1) i++;
-    if (i === start || (i < n && value[i] !== COMMA && !isLws(value[i]!))) {
-      const bad = value[i]!;
-      malformed(`invalid character 0x${bad.toString(16)} in the ${what} list`);
+    while (i < to && TOKEN_CHAR[value[i]!] === 1) i++;
+    if (i === start || (i < to && value[i] !== COMMA && !isLws(value[i]!))) {
+      malformed(`invalid character 0x${value[i]!.toString(16)} in the ${what} list`);
     }
     items.push(wireText(value, start, i, true));
   }

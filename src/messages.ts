@@ -4,7 +4,7 @@
 
 import { asText32, text32, utf8 } from './bytes.js';
 import { decodeText, hashBytes } from './charset.js';
-import { DirectiveRules, DirectiveWriter, parseTokenList } from './directives.js';
+import { DirectiveRules, DirectiveWriter, parseTokenList, type KnownDirectives } from './directives.js';
 import { DigestMD5Error, malformed } from './errors.js';
 import { wireText } from './wire-text.js';
 
@@ -64,23 +64,29 @@ export interface DigestResponse {
   readonly authzid: string | undefined;
 }
 
-/** Refuses a value that is not printable ASCII, as the grammar wants tokens, numbers and hex. */
-function checkAscii(value: Uint8Array, name: string): void {
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
+/**
+ * The text of directive `k`, which the grammar wants printable ASCII (tokens, numbers,
+ * hex), lower-cased with `lower`; undefined when absent.
+ */
+function asciiText(d: KnownDirectives, k: number, name: string, lower = false): string | undefined {
+  if (!d.has(k)) return undefined;
+  const buf = d.buf(k);
+  const to = d.end(k);
+  const from = d.start(k);
+  for (let i = from; i < to; i++) {
+    const c = buf[i]!;
     if (c > 0x7e || c < 0x20) malformed(`directive "${name}" must be ASCII`);
   }
+  return wireText(buf, from, to, lower);
 }
 
-/** A value that is ASCII by the grammar (tokens, numbers, hex). */
-function asciiValue(value: Uint8Array, name: string): string {
-  checkAscii(value, name);
-  return wireText(value, 0, value.length, false);
-}
-
-/** The value of an optional directive that is ASCII by the grammar. */
-function optionalAscii(value: Uint8Array | undefined, name: string): string | undefined {
-  return value === undefined ? undefined : asciiValue(value, name);
+/** The text of a name-like directive (username, realm, digest-uri, authzid) under the charset rules. */
+function textOf(d: KnownDirectives, k: number, utf8Charset: boolean, name: string): string {
+  const buf = d.buf(k);
+  const from = d.start(k);
+  const to = d.end(k);
+  for (let i = from; i < to; i++) if (buf[i]! > 0x7f) return decodeText(buf.subarray(from, to), utf8Charset, name);
+  return wireText(buf, from, to, false);
 }
 
 function checkSize(input: Uint8Array, max: number, what: string): void {
@@ -90,21 +96,34 @@ function checkSize(input: Uint8Array, max: number, what: string): void {
   if (input.length === 0) malformed(`${what} is empty`);
 }
 
-export function parseMaxbuf(text: string): number {
-  // At most 8 digits before conversion: no precision games with huge numbers.
-  if (!/^[0-9]{1,8}$/.test(text)) malformed(`maxbuf "${text.slice(0, 20)}" is not a decimal number`);
-  const v = Number(text);
+/** maxbuf: 1 to 8 decimal digits (no precision games with huge numbers), within the RFC's bounds. */
+function parseMaxbuf(d: KnownDirectives, k: number): number {
+  if (!d.has(k)) return DEFAULT_MAXBUF;
+  const buf = d.buf(k);
+  const from = d.start(k);
+  const to = d.end(k);
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = buf[i]! - 0x30;
+    if (c < 0 || c > 9 || to - from > 8) malformed(`maxbuf "${asciiText(d, k, 'maxbuf')!.slice(0, 20)}" is not a decimal number`);
+    v = v * 10 + c;
+  }
   if (v < MIN_MAXBUF || v > MAX_MAXBUF) malformed(`maxbuf ${v} is outside ${MIN_MAXBUF}..${MAX_MAXBUF}`);
   return v;
 }
 
-function parseCharset(value: Uint8Array | undefined): boolean {
-  if (value === undefined) return false;
-  const v = asciiValue(value, 'charset');
-  if (v.toLowerCase() !== 'utf-8') {
-    throw new DigestMD5Error('unsupported', `charset "${v}" is not supported (only utf-8, RFC 2831 §2.1.1)`);
+function parseCharset(d: KnownDirectives, k: number): boolean {
+  const v = asciiText(d, k, 'charset', true);
+  if (v === undefined) return false;
+  if (v !== 'utf-8') {
+    throw new DigestMD5Error('unsupported', `charset "${asciiText(d, k, 'charset')}" is not supported (only utf-8, RFC 2831 §2.1.1)`);
   }
   return true;
+}
+
+/** A token list (qop-options, cipher-opts); undefined when the directive is absent. */
+function tokenList(d: KnownDirectives, k: number, what: string): string[] | undefined {
+  return d.has(k) ? parseTokenList(d.buf(k), d.start(k), d.end(k), what) : undefined;
 }
 
 const CHALLENGE = new DirectiveRules(
@@ -134,34 +153,30 @@ export interface ParseOptions {
 
 export function parseChallenge(input: Uint8Array, options: ParseOptions = {}): DigestChallenge {
   checkSize(input, MAX_CHALLENGE_SIZE, 'digest-challenge');
-  const { values: v, repeated } = CHALLENGE.parse(input, options.copy ?? true);
-  const utf8 = parseCharset(v[C.charset]);
+  const d = CHALLENGE.parse(input, options.copy ?? true);
+  const utf8 = parseCharset(d, C.charset);
 
-  const algorithm = asciiValue(v[C.algorithm]!, 'algorithm');
-  if (algorithm.toLowerCase() !== 'md5-sess') {
+  if (asciiText(d, C.algorithm, 'algorithm', true) !== 'md5-sess') {
+    const algorithm = asciiText(d, C.algorithm, 'algorithm');
     throw new DigestMD5Error('unsupported', `algorithm "${algorithm}" is not supported (only md5-sess, RFC 2831 §2.1.1)`);
   }
-  const nonce = v[C.nonce]!;
+  const nonce = d.bytes(C.nonce)!;
   if (nonce.length === 0) malformed('nonce is empty');
 
-  const qopD = v[C.qop];
-  const qopOptions = qopD ? parseTokenList(qopD, 'qop-options') : ['auth'];
+  const qopOptions = tokenList(d, C.qop, 'qop-options') ?? ['auth'];
   if (qopOptions.length === 0) malformed('qop-options is empty');
 
-  const staleText = optionalAscii(v[C.stale], 'stale')?.toLowerCase();
+  const staleText = asciiText(d, C.stale, 'stale', true);
   if (staleText !== undefined && staleText !== 'true' && staleText !== 'false') malformed(`stale must be "true", not "${staleText}"`);
-  const maxbufText = optionalAscii(v[C.maxbuf], 'maxbuf');
-  const cipherD = v[C.cipher];
-  const firstRealm = v[C.realm];
-  const realmValues = repeated?.[C.realm] ?? (firstRealm ? [firstRealm] : []);
+  const realms = d.all(C.realm);
   return {
-    realms: realmValues.map((r) => decodeText(r, utf8, 'realm')),
+    realms: realms.map((r) => decodeText(r, utf8, 'realm')),
     nonce,
     qopOptions,
     stale: staleText === 'true',
-    maxbuf: maxbufText !== undefined ? parseMaxbuf(maxbufText) : DEFAULT_MAXBUF,
+    maxbuf: parseMaxbuf(d, C.maxbuf),
     utf8,
-    ciphers: cipherD ? parseTokenList(cipherD, 'cipher-opts') : [],
+    ciphers: tokenList(d, C.cipher, 'cipher-opts') ?? [],
   };
 }
 
@@ -194,13 +209,15 @@ function hexDigit(c: number): number {
 }
 
 /** The 8 hex digits of nc as a number, or -1. */
-function parseNc(value: Uint8Array): number {
-  if (value.length !== 8) return -1;
+function parseNc(d: KnownDirectives, k: number): number {
+  const buf = d.buf(k);
+  const from = d.start(k);
+  if (d.end(k) - from !== 8) return -1;
   let n = 0;
-  for (let i = 0; i < 8; i++) {
-    const d = hexDigit(value[i]!);
-    if (d < 0) return -1;
-    n = n * 16 + d;
+  for (let i = from; i < from + 8; i++) {
+    const h = hexDigit(buf[i]!);
+    if (h < 0) return -1;
+    n = n * 16 + h;
   }
   return n;
 }
@@ -208,60 +225,59 @@ function parseNc(value: Uint8Array): number {
 const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /** The value of `response` or `rspauth`: 32 hex digits (either case), as lower-case text. */
-function hex32(value: Uint8Array, name: string): string {
-  checkAscii(value, name);
-  if (value.length !== 32) malformed(`${name} is not 32 hex digits`);
+function hex32(d: KnownDirectives, k: number, name: string): string {
+  const buf = d.buf(k);
+  const from = d.start(k);
+  if (d.end(k) - from !== 32) malformed(`${name} is not 32 hex digits`);
   const t = text32;
   for (let i = 0; i < 32; i++) {
-    const d = hexDigit(value[i]!);
-    if (d < 0) malformed(`${name} is not 32 hex digits`);
-    t[i] = HEX_CODES[d]!;
+    const h = hexDigit(buf[from + i]!);
+    if (h < 0) malformed(`${name} is not 32 hex digits`);
+    t[i] = HEX_CODES[h]!;
   }
   return asText32(t);
 }
 
 export function parseResponse(input: Uint8Array, options: ParseOptions = {}): DigestResponse {
   checkSize(input, MAX_RESPONSE_SIZE, 'digest-response');
-  const { values: v } = RESPONSE.parse(input, options.copy ?? true);
-  const utf8 = parseCharset(v[R.charset]);
+  const d = RESPONSE.parse(input, options.copy ?? true);
+  const utf8 = parseCharset(d, R.charset);
 
-  const usernameD = v[R.username]!;
-  if (usernameD.length === 0) malformed('username is empty');
-  const realmD = v[R.realm];
-  const nonce = v[R.nonce]!;
+  const username = d.bytes(R.username)!;
+  if (username.length === 0) malformed('username is empty');
+  const nonce = d.bytes(R.nonce)!;
   if (nonce.length === 0) malformed('nonce is empty');
-  const cnonce = v[R.cnonce]!;
+  const cnonce = d.bytes(R.cnonce)!;
   if (cnonce.length === 0) malformed('cnonce is empty');
 
-  const nc = parseNc(v[R.nc]!);
-  if (nc < 0) malformed(`nc "${asciiValue(v[R.nc]!, 'nc').slice(0, 20)}" is not 8 hex digits`);
+  const nc = parseNc(d, R.nc);
+  if (nc < 0) malformed(`nc "${asciiText(d, R.nc, 'nc')!.slice(0, 20)}" is not 8 hex digits`);
 
-  const qop = optionalAscii(v[R.qop], 'qop')?.toLowerCase() ?? 'auth';
+  const qop = asciiText(d, R.qop, 'qop', true) ?? 'auth';
   if (!isQop(qop)) malformed(`qop "${qop.slice(0, 20)}" is not one of ${QOPS.join(', ')}`);
 
-  const response = hex32(v[R.response]!, 'response');
+  const response = hex32(d, R.response, 'response');
 
-  const cipher = optionalAscii(v[R.cipher], 'cipher')?.toLowerCase();
+  const cipher = asciiText(d, R.cipher, 'cipher', true);
   if (qop === 'auth-conf' && cipher === undefined) malformed('cipher is required with qop=auth-conf');
 
-  const maxbufText = optionalAscii(v[R.maxbuf], 'maxbuf');
-  const authzidD = v[R.authzid];
   // RFC 2831 §2.1.2.1: authzid is UTF-8 whatever the charset.
-  const authzid = authzidD && authzidD.length > 0 ? decodeText(authzidD, true, 'authzid') : undefined;
+  const authzid = d.has(R.authzid) && d.end(R.authzid) > d.start(R.authzid) ? textOf(d, R.authzid, true, 'authzid') : undefined;
+  const realmPresent = d.has(R.realm);
 
   return {
-    username: decodeText(usernameD, utf8, 'username'),
-    usernameBytes: usernameD,
-    realm: realmD ? decodeText(realmD, utf8, 'realm') : '',
-    realmBytes: realmD ?? EMPTY,
-    realmPresent: realmD !== undefined,
+    username: textOf(d, R.username, utf8, 'username'),
+    usernameBytes: username,
+    realm: realmPresent ? textOf(d, R.realm, utf8, 'realm') : '',
+    realmBytes: d.bytes(R.realm) ?? EMPTY,
+    realmPresent,
     nonce,
     cnonce,
     nc,
     qop,
-    digestUri: decodeText(v[R['digest-uri']]!, utf8, 'digest-uri'),
+    digestUri: textOf(d, R['digest-uri'], utf8, 'digest-uri'),
     response,
-    maxbuf: maxbufText !== undefined ? parseMaxbuf(maxbufText) : DEFAULT_MAXBUF,
+    maxbuf: parseMaxbuf(d, R.maxbuf),
     utf8,
     cipher,
     authzid,
@@ -281,7 +297,7 @@ const RESPONSE_AUTH = new DirectiveRules({ rspauth: 'once' }, 'response-auth');
 /** Parses `rspauth=<32 hex>`; other directives are ignored. Returns the lower-cased hex. */
 export function parseResponseAuth(input: Uint8Array): string {
   checkSize(input, MAX_CHALLENGE_SIZE, 'response-auth');
-  return hex32(RESPONSE_AUTH.parse(input).values[0]!, 'rspauth');
+  return hex32(RESPONSE_AUTH.parse(input, false), 0, 'rspauth');
 }
 
 const MAYBE_RESPONSE_AUTH = new DirectiveRules({ rspauth: 'optional' }, 'response-auth');
@@ -292,8 +308,8 @@ const MAYBE_RESPONSE_AUTH = new DirectiveRules({ rspauth: 'optional' }, 'respons
  */
 export function readResponseAuth(input: Uint8Array): string | undefined {
   checkSize(input, MAX_CHALLENGE_SIZE, 'server message');
-  const value = MAYBE_RESPONSE_AUTH.parse(input).values[0];
-  return value === undefined ? undefined : hex32(value, 'rspauth');
+  const d = MAYBE_RESPONSE_AUTH.parse(input, false);
+  return d.has(0) ? hex32(d, 0, 'rspauth') : undefined;
 }
 
 export interface ChallengeFields {

@@ -59,8 +59,12 @@ describe('directive grammar (RFC 2831 §7)', () => {
   }
 
   it('splits token lists inside values, skipping empties and LWS', () => {
-    expect(parseTokenList(enc(' auth , ,AUTH-INT,, auth-conf '), 'qop')).to.deep.equal(['auth', 'auth-int', 'auth-conf']);
-    expectCode(() => parseTokenList(enc('auth;x'), 'qop'), 'malformed', /qop/);
+    const list = enc(' auth , ,AUTH-INT,, auth-conf ');
+    expect(parseTokenList(list, 0, list.length, 'qop')).to.deep.equal(['auth', 'auth-int', 'auth-conf']);
+    expect(parseTokenList(list, 3, 16, 'qop')).to.deep.equal(['th', 'auth-in']);
+    expect(parseTokenList(enc('a b'), 0, 3, 'qop')).to.deep.equal(['a', 'b']);
+    expectCode(() => parseTokenList(enc('auth;x'), 0, 6, 'qop'), 'malformed', /qop/);
+    expect(parseTokenList(enc('auth;x'), 0, 4, 'qop')).to.deep.equal(['auth']);
   });
 
   it('writes strictly: escapes quotes and backslashes, refuses empty and non-token tokens', () => {
