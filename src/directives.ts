@@ -301,6 +301,22 @@ export class KnownDirectives {
     return this.unescaped?.[k] ?? this.src.subarray(this.from[k]!, this.to[k]!);
   }
 
+  /** The value's bytes in an array of their own (never a view into the message); undefined when absent. */
+  copyOf(k: number): Uint8Array | undefined {
+    if (!this.has(k)) return undefined;
+    return this.unescaped?.[k] ?? this.src.slice(this.from[k]!, this.to[k]!);
+  }
+
+  /** Whether the value of `k` is exactly `bytes` (compared in constant time for its length). */
+  equals(k: number, bytes: Uint8Array): boolean {
+    const buf = this.buf(k);
+    const from = this.start(k);
+    if (this.end(k) - from !== bytes.length) return false;
+    let diff = 0;
+    for (let i = 0; i < bytes.length; i++) diff |= buf[from + i]! ^ bytes[i]!;
+    return diff === 0;
+  }
+
   /** Every value of `k` in order: more than one only for a 'many' directive. */
   all(k: number): Uint8Array[] {
     return this.repeated?.[k] ?? (this.has(k) ? [this.bytes(k)!] : []);

@@ -239,15 +239,31 @@ function hex32(d: KnownDirectives, k: number, name: string): string {
 }
 
 export function parseResponse(input: Uint8Array, options: ParseOptions = {}): DigestResponse {
-  checkSize(input, MAX_RESPONSE_SIZE, 'digest-response');
-  const d = RESPONSE.parse(input, options.copy ?? true);
-  const utf8 = parseCharset(d, R.charset);
+  return readResponse(input, options.copy ?? true, undefined);
+}
 
-  const username = d.bytes(R.username)!;
+/**
+ * Parses a digest-response into byte values of their own, copied out of `input` (which the
+ * caller may reuse at once), except the nonce: when it is `ownNonce`'s bytes, the exchange's
+ * own nonce, the response carries `ownNonce` itself (no copy of ~80 bytes; an array of its own
+ * over 64 bytes costs ~0.7 µs). For a server that then awaits its verifier.
+ */
+export function parseResponseDetached(input: Uint8Array, ownNonce: Uint8Array): DigestResponse {
+  return readResponse(input, false, ownNonce);
+}
+
+/** Byte values as views (into `input`, or with `copy` into a copy of it), or with `ownNonce` copied out. */
+function readResponse(input: Uint8Array, copy: boolean, ownNonce: Uint8Array | undefined): DigestResponse {
+  checkSize(input, MAX_RESPONSE_SIZE, 'digest-response');
+  const d = RESPONSE.parse(input, copy);
+  const utf8 = parseCharset(d, R.charset);
+  const detach = ownNonce !== undefined;
+
+  const username = detach ? d.copyOf(R.username)! : d.bytes(R.username)!;
   if (username.length === 0) malformed('username is empty');
-  const nonce = d.bytes(R.nonce)!;
+  const nonce = detach ? (d.equals(R.nonce, ownNonce) ? ownNonce : d.copyOf(R.nonce)!) : d.bytes(R.nonce)!;
   if (nonce.length === 0) malformed('nonce is empty');
-  const cnonce = d.bytes(R.cnonce)!;
+  const cnonce = detach ? d.copyOf(R.cnonce)! : d.bytes(R.cnonce)!;
   if (cnonce.length === 0) malformed('cnonce is empty');
 
   const nc = parseNc(d, R.nc);
@@ -269,7 +285,7 @@ export function parseResponse(input: Uint8Array, options: ParseOptions = {}): Di
     username: textOf(d, R.username, utf8, 'username'),
     usernameBytes: username,
     realm: realmPresent ? textOf(d, R.realm, utf8, 'realm') : '',
-    realmBytes: d.bytes(R.realm) ?? EMPTY,
+    realmBytes: (detach ? d.copyOf(R.realm) : d.bytes(R.realm)) ?? EMPTY,
     realmPresent,
     nonce,
     cnonce,
@@ -282,14 +298,6 @@ export function parseResponse(input: Uint8Array, options: ParseOptions = {}): Di
     cipher,
     authzid,
   };
-}
-
-/**
- * A response parsed with `copy: false`, made independent of the message: its byte values
- * copied, the nonce replaced by `nonce` (the caller's own array, known to hold the same bytes).
- */
-export function detachResponse(r: DigestResponse, nonce: Uint8Array): DigestResponse {
-  return { ...r, nonce, cnonce: r.cnonce.slice(), usernameBytes: r.usernameBytes.slice(), realmBytes: r.realmBytes.slice() };
 }
 
 const RESPONSE_AUTH = new DirectiveRules({ rspauth: 'once' }, 'response-auth');

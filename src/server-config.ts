@@ -10,7 +10,7 @@ import type { CipherName } from './layer/ciphers/index.js';
 import { DEFAULT_MAXBUF, MAX_MAXBUF, MIN_MAXBUF, serialiseChallenge, type Qop } from './messages.js';
 import { makePolicy, serverOffer, type ProtectionPolicy } from './negotiate.js';
 import type { DigestMD5ServerOptions } from './server.js';
-import { LocalVerifier, type Verifier } from './verifier.js';
+import { LocalVerifier, type ServerOffer, type Verifier } from './verifier.js';
 
 export class DigestMD5ServerConfig {
   /** The options as given, with the defaults the exchange needs filled in. */
@@ -24,6 +24,8 @@ export class DigestMD5ServerConfig {
   /** What the challenge offers: qops, and ciphers (empty unless auth-conf is offered). */
   readonly offer: { readonly qops: readonly Qop[]; readonly ciphers: readonly CipherName[] };
   readonly maxbuf: number;
+  /** What the challenge offers, as a verifier is told it. */
+  readonly serverOffer: ServerOffer;
   readonly verifier: Verifier;
   /** A fresh challenge without stale=true: the bytes before and after the nonce's value. */
   private readonly challengeHead: Uint8Array;
@@ -51,6 +53,7 @@ export class DigestMD5ServerConfig {
     }
     const offer = serverOffer(this.policy, this.maxbuf);
     this.offer = { qops: offer.qops, ciphers: offer.qops.includes('auth-conf') ? offer.ciphers : [] };
+    this.serverOffer = { realms: this.realms, qops: this.offer.qops, ciphers: this.offer.ciphers, maxbuf: this.maxbuf };
     if (o.verifier === undefined && o.credentials === undefined) {
       throw new DigestMD5Error('bad-option', 'either credentials or verifier must be given');
     }
@@ -66,6 +69,43 @@ export class DigestMD5ServerConfig {
     const at = indexOf(model, NONCE_EMPTY) + NONCE_EMPTY.length - 1;
     this.challengeHead = model.slice(0, at);
     this.challengeTail = model.slice(at);
+  }
+
+  /**
+   * What is wrong with a digest-uri for this server (serv-type/host[/serv-name], RFC 2831
+   * §2.1.2), or undefined when it is right. Right ones are remembered, up to a bound: the
+   * same few arrive on every handshake, and checking one made an array and five strings.
+   */
+  digestUriProblem(uri: string): string | undefined {
+    if (this.goodDigestUris.has(uri)) return undefined;
+    const problem = this.checkDigestUri(uri);
+    if (problem === undefined) {
+      if (this.goodDigestUris.size >= MAX_GOOD_DIGEST_URIS) this.goodDigestUris.clear();
+      this.goodDigestUris.add(uri);
+    }
+    return problem;
+  }
+
+  private readonly goodDigestUris = new Set<string>();
+
+  private checkDigestUri(uri: string): string | undefined {
+    // digest-uri = serv-type "/" host [ "/" serv-name ]  (RFC 2831 §2.1.2)
+    const parts = uri.split('/');
+    if (parts.length < 2 || parts.length > 3) return `digest-uri "${uri}" is not serv-type/host[/serv-name]`;
+    const [servType, host, servName] = parts as [string, string, string | undefined];
+    const { service, serviceName } = this.options;
+    if (servType.toLowerCase() !== service.toLowerCase()) return `digest-uri service "${servType}" is not "${service}"`;
+    const hostLc = host.toLowerCase();
+    if (host.length === 0 || (this.hosts !== '*' && !this.hosts.includes(hostLc))) {
+      return `digest-uri host "${host}" is not a name of this server`;
+    }
+    if (serviceName !== undefined) {
+      if (servName === undefined || servName.toLowerCase() !== serviceName.toLowerCase()) return `digest-uri serv-name must be "${serviceName}"`;
+    } else if (servName !== undefined && servName.toLowerCase() !== hostLc) {
+      // RFC 2831 §2.1.2: serv-name is omitted when equal to host; a different one names a replicated service we are not.
+      return `digest-uri serv-name "${servName}" does not name this service`;
+    }
+    return undefined;
   }
 
   /**
@@ -95,6 +135,9 @@ export class DigestMD5ServerConfig {
     });
   }
 }
+
+/** Digest-uris remembered as right; past this many the memory starts again (hosts="*" may see many). */
+const MAX_GOOD_DIGEST_URIS = 64;
 
 const NONCE_EMPTY = Uint8Array.from('nonce=""', (c) => c.charCodeAt(0));
 

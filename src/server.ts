@@ -7,7 +7,7 @@ import { computeResponseAndRspauth } from './digest.js';
 import { ServerSessions } from './sessions.js';
 import type { CredentialStore } from './credentials.js';
 import { DigestMD5Error } from './errors.js';
-import { detachResponse, isQop, parseResponse, serialiseResponseAuth, type DigestResponse, type Qop } from './messages.js';
+import { isQop, parseResponse, parseResponseDetached, serialiseResponseAuth, type DigestResponse, type Qop } from './messages.js';
 import { DigestMD5ServerConfig } from './server-config.js';
 import type { Verifier } from './verifier.js';
 import { serverAccepts, ssfOf } from './negotiate.js';
@@ -226,19 +226,16 @@ export class DigestMD5Server {
   }
 
   private async verify(input: Uint8Array): Promise<Uint8Array> {
-    // Parsed as views into the caller's message and checked at once; before the first await
-    // the byte values are copied out (the caller may reuse its buffer while we wait). A
-    // private copy of the whole message cost more: ~1 µs to allocate over 64 bytes.
-    const viewed = parseResponse(input, { copy: false });
-    this.checkResponse(viewed);
+    // The byte values are copied out of the caller's message (which may be reused while we
+    // await), but for the nonce: when it is ours, our own array stands for it.
+    const r = parseResponseDetached(input, this.nonceBytes!);
+    this.checkResponse(r);
     // checkResponse found the response's nonce to be the one this exchange issued: its
     // MAC needs no checking (we made it), only its age, from the partial context (as
     // Microsoft's Digest SSP keeps it). Foreign and forged nonces have failed that comparison.
     const nonce = this.nonce!;
     const age = this.sessions.takeIssued(nonce); // undefined: the challenge waited too long
-    const r = detachResponse(viewed, this.nonceBytes!); // checkResponse found the nonce equal to ours
-    const { realms, offer, maxbuf } = this.cfg;
-    const { ha1, rspauth } = await this.cfg.verifier.verify({ response: r, raw: input, offer: { realms, qops: offer.qops, ciphers: offer.ciphers, maxbuf } });
+    const { ha1, rspauth } = await this.cfg.verifier.verify({ response: r, raw: input, offer: this.cfg.serverOffer });
     if (age !== 'fresh') {
       // Right credentials, old challenge: a fresh challenge with stale=true, not a failure.
       ha1.fill(0);
@@ -350,32 +347,8 @@ export class DigestMD5Server {
     if (cfg.realms.length > 0 && !cfg.realms.includes(r.realm)) {
       bad(r.realmPresent ? `realm "${r.realm}" was not offered` : 'the response has no realm, but realms were offered');
     }
-    this.checkDigestUri(r.digestUri, bad);
-  }
-
-  private checkDigestUri(uri: string, bad: (msg: string) => never): void {
-    // digest-uri = serv-type "/" host [ "/" serv-name ]  (RFC 2831 §2.1.2)
-    const parts = uri.split('/');
-    if (parts.length < 2 || parts.length > 3) bad(`digest-uri "${uri}" is not serv-type/host[/serv-name]`);
-    const [servType, host, servName] = parts as [string, string, string | undefined];
-    const { service, serviceName } = this.cfg.options;
-    if (servType.toLowerCase() !== service.toLowerCase()) {
-      bad(`digest-uri service "${servType}" is not "${service}"`);
-    }
-    const hostLc = host.toLowerCase();
-    const hosts = this.cfg.hosts;
-    if (host.length === 0 || (hosts !== '*' && !hosts.includes(hostLc))) {
-      bad(`digest-uri host "${host}" is not a name of this server`);
-    }
-    const expected = serviceName;
-    if (expected !== undefined) {
-      if (servName === undefined || servName.toLowerCase() !== expected.toLowerCase()) {
-        bad(`digest-uri serv-name must be "${expected}"`);
-      }
-    } else if (servName !== undefined && servName.toLowerCase() !== hostLc) {
-      // RFC 2831 §2.1.2: serv-name is omitted when equal to host; a different one names a replicated service we are not.
-      bad(`digest-uri serv-name "${servName}" does not name this service`);
-    }
+    const wrongUri = cfg.digestUriProblem(r.digestUri);
+    if (wrongUri !== undefined) bad(wrongUri);
   }
 
   /** H(A1), for deriving the security-layer keys. Null until complete. */

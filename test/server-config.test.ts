@@ -31,6 +31,22 @@ describe('DigestMD5ServerConfig', () => {
     });
   }
 
+  it('remembers right digest-uris without accepting wrong ones, past its bound too', () => {
+    const cfg = new DigestMD5ServerConfig({ ...base, hosts: ['mail.example.org', 'imap.example.org'] });
+    for (let round = 0; round < 3; round++) {
+      expect(cfg.digestUriProblem('imap/mail.example.org')).to.equal(undefined);
+      expect(cfg.digestUriProblem('IMAP/Mail.Example.org/mail.example.org')).to.equal(undefined);
+      expect(cfg.digestUriProblem('imap/other.example.org')).to.match(/not a name of this server/);
+      expect(cfg.digestUriProblem('smtp/mail.example.org')).to.match(/service "smtp"/);
+      expect(cfg.digestUriProblem('imap/mail.example.org/replica')).to.match(/does not name this service/);
+      expect(cfg.digestUriProblem('imap')).to.match(/serv-type\/host/);
+    }
+    const any = new DigestMD5ServerConfig({ ...base, hosts: '*', realms: [] });
+    for (let i = 0; i < 200; i++) expect(any.digestUriProblem(`imap/host${i}.example.org`)).to.equal(undefined);
+    expect(any.digestUriProblem('pop/host1.example.org')).to.match(/service "pop"/);
+    expect(any.digestUriProblem('imap/')).to.match(/not a name of this server/);
+  });
+
   it('one config serves many exchanges, each with its own nonce, and a stale round', async () => {
     let t = 1_000_000;
     const sessions = new ServerSessions({ serverId: 'imap1', nonceLifetimeMs: 60_000, now: () => t });
