@@ -246,7 +246,8 @@ export class DigestMD5Server {
       return this.challenge(true);
     }
     // Replay detection: one first authentication per nonce, across every exchange of this server.
-    if (!(await this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry()))) {
+    const fresh = this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry());
+    if (!(typeof fresh === 'boolean' ? fresh : await fresh)) { // awaited only when the store has no answer at once
       ha1.fill(0);
       throw new DigestMD5Error('invalid-response', 'this nonce has already been used (replayed response)');
     }
@@ -324,7 +325,8 @@ export class DigestMD5Server {
     const { response, rspauth } = computeResponseAndRspauth(inputs);
     if (!constantTimeEqualText(response, r.response)) return undefined;
     // Only now, with a verified response, may the count move (a failed attempt must not advance it).
-    if (!(await this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry()))) return undefined;
+    const fresh = this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry());
+    if (!(typeof fresh === 'boolean' ? fresh : await fresh)) return undefined;
     this.nonce = nonce;
     this.result = { response: r, ha1: ctx.ha1.slice(), authzid: r.authzid ?? r.username, reauth: true };
     this.state = 'authenticated';

@@ -4,7 +4,7 @@
 
 import { constantTimeEqual, constantTimeEqualText, utf8, wipe } from './bytes.js';
 import { hashBytes } from './charset.js';
-import { checkCredential, type CredentialStore } from './credentials.js';
+import { checkCredential, type Credential, type CredentialStore } from './credentials.js';
 import { computeHA1, computeResponseAndRspauth, hashUserRealmPassword, hashUserRealmPasswordBytes } from './digest.js';
 import { DigestMD5Error } from './errors.js';
 import type { DigestResponse, Qop } from './messages.js';
@@ -61,6 +61,10 @@ export function passwordSecrets(r: DigestResponse, password: string): Uint8Array
   return ordered.filter((x, i) => ordered.findIndex((y) => constantTimeEqual(x, y)) === i);
 }
 
+function isPromiseLike<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown } | undefined)?.then === 'function';
+}
+
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
   return true;
@@ -70,9 +74,11 @@ export class LocalVerifier implements Verifier {
   constructor(private readonly store: CredentialStore) {}
 
   async verify({ response: r }: VerifyRequest): Promise<VerifyResult> {
-    let credential;
+    let credential: Credential | undefined;
     try {
-      credential = await this.store.lookup({ username: r.username, realm: r.realm });
+      // A store that answers at once is not awaited: a turn of the event loop saved per verification.
+      const found = this.store.lookup({ username: r.username, realm: r.realm });
+      credential = isPromiseLike(found) ? await found : found;
     } catch (cause) {
       throw new DigestMD5Error('backend-failed', 'the credential store failed', { cause });
     }

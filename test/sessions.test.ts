@@ -153,6 +153,46 @@ describe('replay detection and subsequent authentication', () => {
     }
   });
 
+  it('holds the same with a nonce store and a credential store that answer asynchronously', async () => {
+    let clockNow = () => 0; // the sessions' fake clock, once setup() has made it
+    const memory = new MemoryNonceStore({ now: () => clockNow() });
+    let asked = 0;
+    const later = <T>(v: T) => new Promise<T>((resolve) => setTimeout(() => resolve(v), 1));
+    const nonceStore = {
+      advance: (nonce: string, nc: number, expiresAt: number) => {
+        asked++;
+        return later(memory.advance(nonce, nc, expiresAt));
+      },
+      delete: (nonce: string) => memory.delete(nonce),
+      get size() {
+        return memory.size;
+      },
+    };
+    const { client, sessions, clock } = setup({ nonceStore });
+    clockNow = clock.now;
+    const remoteCreds = { lookup: (q: { username: string }) => later(creds.lookup(q)) };
+    const server = () => new DigestMD5Server({ service: 'imap', hosts: 'mail.example.org', realms: ['example.org'], credentials: remoteCreds, sessions });
+    await fullExchange(server(), client());
+    const ir2 = client().initialResponse()!;
+    const s2 = server();
+    await s2.step(ir2);
+    expect(s2.reauthenticated).to.equal(true);
+    const replayed = server();
+    await replayed.step(ir2);
+    expect(replayed.complete).to.equal(false);
+    expect(asked).to.equal(3);
+    // A wrong password through the asynchronous store still fails.
+    const s = server();
+    const reply = client({ password: 'wrong' }).step(await s.step());
+    await expectCodeAsync(() => s.step(reply), 'auth-failed');
+  });
+
+  it('the in-memory nonce store answers at once', () => {
+    const store = new MemoryNonceStore();
+    expect(store.advance('n', 1, Date.now() + 1000)).to.equal(true);
+    expect(store.advance('n', 1, Date.now() + 1000)).to.equal(false);
+  });
+
   it('a failed attempt does not advance the count', async () => {
     const { server, client } = setup();
     await fullExchange(server(), client());
