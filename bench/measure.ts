@@ -153,8 +153,9 @@ async function steadySessions(): Promise<ServerSessions> {
   let contextsFull = false;
   // 400k at most: a store without a bound (or a far larger one) is left at that.
   for (let i = 0; i < 400_000; i++) {
-    const nonce = sessions.issueChallenge();
-    sessions.takeIssued(nonce);
+    const issued = sessions.issueChallenge();
+    sessions.takeIssued(issued);
+    const nonce = issued.nonce;
     const before = sessions.stats;
     await sessions.nonceStore.advance(nonce, 1, sessions.nonceExpiry());
     if (!contextsFull) {

@@ -4,7 +4,7 @@
 import { outputBytes } from './alloc.js';
 import { constantTimeEqual, constantTimeEqualText, decodeLatin1, utf8 } from './bytes.js';
 import { computeResponseAndRspauth } from './digest.js';
-import { ServerSessions } from './sessions.js';
+import { ServerSessions, type IssuedChallenge } from './sessions.js';
 import type { CredentialStore } from './credentials.js';
 import { DigestMD5Error } from './errors.js';
 import { isQop, parseResponse, parseResponseDetached, serialiseResponseAuth, type DigestResponse, type Qop } from './messages.js';
@@ -77,6 +77,8 @@ export class DigestMD5Server {
   private layer: SecurityLayer | undefined;
   private readonly sessions: ServerSessions;
   private nonce: string | undefined;
+  /** The challenge this exchange issued last (its nonce and partial-context ticket). */
+  private issued: IssuedChallenge | undefined;
   /** The nonce's bytes, as sent in the challenge. */
   private nonceBytes: Uint8Array | undefined;
   private staleRounds = 0;
@@ -220,7 +222,8 @@ export class DigestMD5Server {
 
   private challenge(stale: boolean): Uint8Array {
     const fixed = stale ? undefined : this.cfg.options.unsafeFixedNonce;
-    this.nonce = this.sessions.issueChallenge(fixed);
+    this.issued = this.sessions.issueChallenge(fixed);
+    this.nonce = this.issued.nonce;
     this.nonceBytes = nonceBytes(this.nonce);
     return this.cfg.challenge(this.nonceBytes, stale);
   }
@@ -234,7 +237,7 @@ export class DigestMD5Server {
     // MAC needs no checking (we made it), only its age, from the partial context (as
     // Microsoft's Digest SSP keeps it). Foreign and forged nonces have failed that comparison.
     const nonce = this.nonce!;
-    const age = this.sessions.takeIssued(nonce); // undefined: the challenge waited too long
+    const age = this.sessions.takeIssued(this.issued!); // undefined: the challenge waited too long
     const { ha1, rspauth } = await this.cfg.verifier.verify({ response: r, raw: input, offer: this.cfg.serverOffer });
     if (age !== 'fresh') {
       // Right credentials, old challenge: a fresh challenge with stale=true, not a failure.

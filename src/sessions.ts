@@ -7,6 +7,7 @@ import { randomBytes } from '#crypto';
 import { DigestMD5Error } from './errors.js';
 import { NonceIssuer, type NonceInfo } from './nonce.js';
 import { LruTtlCache, MemoryNonceStore, type Clock, type NonceStore } from './stores/memory.js';
+import { PartialContexts } from './stores/partial-contexts.js';
 
 export interface ServerSessionsOptions {
   /** This server's identity, written into its nonces. Default: "digest-md5". */
@@ -48,6 +49,12 @@ export interface SessionStats {
   nonces: number;
 }
 
+/** A challenge's nonce, and the ticket of its partial context. */
+export interface IssuedChallenge {
+  readonly nonce: string;
+  readonly ticket: number;
+}
+
 /** The age of a nonce, checked against the lifetimes. */
 export type NonceAge = 'fresh' | 'expired';
 
@@ -57,7 +64,7 @@ export class ServerSessions {
   readonly contextTtlMs: number;
   readonly nonceStore: NonceStore;
   private readonly issuer: NonceIssuer;
-  private readonly partial: LruTtlCache<string, number>;
+  private readonly partial: PartialContexts;
   private readonly contexts: LruTtlCache<string, AuthContext>;
   private readonly fixedNonces = new Set<string>();
   readonly now: Clock;
@@ -78,7 +85,7 @@ export class ServerSessions {
     this.partialTtlMs = ms(o.partialTtlMs, 30_000, 'partialTtlMs');
     this.contextTtlMs = ms(o.contextTtlMs, 300_000, 'contextTtlMs');
     this.issuer = new NonceIssuer({ serverId: o.serverId ?? 'digest-md5', key: o.nonceKey ?? randomBytes(32), now: this.now });
-    this.partial = new LruTtlCache(count(o.maxPartialContexts, 10_000, 'maxPartialContexts'), this.now);
+    this.partial = new PartialContexts(count(o.maxPartialContexts, 10_000, 'maxPartialContexts'), this.partialTtlMs, this.now);
     this.contexts = new LruTtlCache(count(o.maxContexts, 10_000, 'maxContexts'), this.now);
     this.nonceStore = o.nonceStore ?? new MemoryNonceStore({ now: this.now });
   }
@@ -93,16 +100,15 @@ export class ServerSessions {
   }
 
   /**
-   * Issues the nonce of a new challenge and records the partial context. `fixed` is
-   * the test-only fixed nonce: it is then taken as issued by this server. The partial
-   * context keeps the time written into the nonce.
+   * Issues the nonce of a new challenge and records the partial context, which keeps the
+   * time written into the nonce. `fixed` is the test-only fixed nonce: it is then taken as
+   * issued by this server. The ticket is how the exchange takes the context back.
    */
-  issueChallenge(fixed?: string): string {
+  issueChallenge(fixed?: string): IssuedChallenge {
     const issuedAt = this.now();
     const nonce = fixed ?? this.issuer.issue(issuedAt);
     if (fixed !== undefined) this.fixedNonces.add(fixed);
-    this.partial.set(nonce, issuedAt, this.partialTtlMs);
-    return nonce;
+    return { nonce, ticket: this.partial.issue(issuedAt) };
   }
 
   /**
@@ -116,18 +122,17 @@ export class ServerSessions {
   }
 
   /**
-   * Ends the partial context of a nonce this server issued, for the exchange that issued
-   * it, and says how old the nonce is from the time the context kept (its MAC needs no
+   * Ends the partial context of a challenge this server issued, for the exchange that issued
+   * it, and says how old its nonce is from the time the context kept (its MAC needs no
    * check: the caller has compared the nonce with its own). Undefined when the partial
-   * context had expired or been evicted.
+   * context had expired or given way to newer ones.
    */
-  takeIssued(nonce: string): NonceAge | undefined {
-    const issuedAt = this.partial.take(nonce);
+  takeIssued(issued: IssuedChallenge): NonceAge | undefined {
+    const issuedAt = this.partial.take(issued.ticket);
     if (issuedAt === undefined) return undefined;
-    if (this.fixedNonces.has(nonce)) return 'fresh';
+    if (this.fixedNonces.has(issued.nonce)) return 'fresh';
     return this.now() - issuedAt > this.nonceLifetimeMs ? 'expired' : 'fresh';
   }
-
 
   saveContext(nonce: string, ctx: AuthContext): void {
     this.contexts.set(nonce, ctx, this.contextTtlMs);

@@ -535,7 +535,7 @@ function fakeResponse(): Uint8Array {
 function fakeRequest() {
   // A well-formed response with a nonce naming imap1, so that only the store or the transport can fail it.
   const sessions = new ServerSessions({ serverId: 'imap1.example.org' });
-  const nonce = sessions.issueChallenge();
+  const { nonce } = sessions.issueChallenge();
   const raw = enc(`username="chris",realm="example.org",nonce="${nonce}",cnonce="def",nc=00000001,qop=auth,digest-uri="imap/mail.example.org",response=0123456789abcdef0123456789abcdef`);
   return { response: parseResponse(raw), raw };
 }
