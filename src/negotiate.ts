@@ -18,6 +18,8 @@ export interface ProtectionPolicy {
   /** Refuse anything weaker: 0 = auth, 1 = auth-int, else the cipher's key strength. */
   readonly minSsf: number;
   readonly maxSsf: number;
+  /** Every (qop, cipher) the policy accepts, in its order of preference: derived once, read on every exchange. */
+  readonly allowed: readonly Protection[];
 }
 
 export interface PolicyOptions {
@@ -64,28 +66,28 @@ export function makePolicy(o: PolicyOptions): ProtectionPolicy {
   if (!Number.isInteger(minSsf) || minSsf < 0 || !Number.isInteger(maxSsf) || maxSsf < minSsf) {
     throw new DigestMD5Error('bad-option', 'minSsf and maxSsf must be whole numbers with 0 <= minSsf <= maxSsf');
   }
-  const policy = { qops, ciphers, minSsf, maxSsf };
-  if (allowed(policy).length === 0) {
+  const policy = { qops, ciphers, minSsf, maxSsf, allowed: accepted(qops, ciphers, minSsf, maxSsf) };
+  if (policy.allowed.length === 0) {
     throw new DigestMD5Error('bad-option', `no qop/cipher in the lists meets minSsf ${minSsf}..maxSsf ${maxSsf}`);
   }
   return policy;
 }
 
-/** Every (qop, cipher) the policy accepts, in its order of preference. */
-function allowed(p: ProtectionPolicy): Protection[] {
+/** Every (qop, cipher) of the lists within the strength bounds, in the lists' order (frozen: they are shared). */
+function accepted(qops: readonly Qop[], ciphers: readonly CipherName[], minSsf: number, maxSsf: number): Protection[] {
   const out: Protection[] = [];
-  const fits = (ssf: number) => ssf >= p.minSsf && ssf <= p.maxSsf;
-  for (const qop of p.qops) {
+  const fits = (ssf: number) => ssf >= minSsf && ssf <= maxSsf;
+  for (const qop of qops) {
     if (qop === 'auth-conf') {
-      for (const cipher of p.ciphers) if (fits(ssfOf(qop, cipher))) out.push({ qop, cipher });
-    } else if (fits(ssfOf(qop))) out.push({ qop, cipher: undefined });
+      for (const cipher of ciphers) if (fits(ssfOf(qop, cipher))) out.push(Object.freeze({ qop, cipher }));
+    } else if (fits(ssfOf(qop))) out.push(Object.freeze({ qop, cipher: undefined }));
   }
   return out;
 }
 
 /** What a server with maxbuf `ourMaxbuf` offers under its policy: qop-options and cipher-opts. */
 export function serverOffer(p: ProtectionPolicy, ourMaxbuf: number): { qops: Qop[]; ciphers: CipherName[] } {
-  const a = allowed(p).filter((x) => fitsMaxbuf(x, ourMaxbuf));
+  const a = p.allowed.filter((x) => fitsMaxbuf(x, ourMaxbuf));
   const qops = p.qops.filter((q) => a.some((x) => x.qop === q));
   const ciphers = p.ciphers.filter((c) => a.some((x) => x.cipher === c));
   return { qops, ciphers };
@@ -98,9 +100,15 @@ function fitsMaxbuf(x: Protection, maxbuf: number): boolean {
 
 /** Whether the server's policy accepts what a response chose (both maxbufs must fit the cipher). */
 export function serverAccepts(p: ProtectionPolicy, qop: Qop, cipher: string | undefined, maxbufs: readonly number[]): boolean {
-  return allowed(p).some(
-    (x) => x.qop === qop && (qop !== 'auth-conf' || x.cipher === cipher) && maxbufs.every((m) => fitsMaxbuf(x, m)),
-  );
+  for (const x of p.allowed) {
+    if (x.qop === qop && (qop !== 'auth-conf' || x.cipher === cipher) && fitsAll(x, maxbufs)) return true;
+  }
+  return false;
+}
+
+function fitsAll(x: Protection, maxbufs: readonly number[]): boolean {
+  for (let i = 0; i < maxbufs.length; i++) if (!fitsMaxbuf(x, maxbufs[i]!)) return false;
+  return true;
 }
 
 /** The client's choice: the first of its preferences that the server offers and both maxbufs fit. */
@@ -110,14 +118,12 @@ export function chooseProtection(
   offeredCiphers: readonly string[],
   maxbufs: readonly number[] = [],
 ): Protection {
-  for (const x of allowed(p)) {
-    if (!offeredQops.includes(x.qop) || !maxbufs.every((m) => fitsMaxbuf(x, m))) continue;
+  for (const x of p.allowed) {
+    if (!offeredQops.includes(x.qop) || !fitsAll(x, maxbufs)) continue;
     if (x.qop === 'auth-conf' && !offeredCiphers.includes(x.cipher!)) continue;
     return x;
   }
   const offer = offeredQops.join(',') + (offeredQops.includes('auth-conf') ? ` with ciphers ${offeredCiphers.join(',') || 'none'}` : '');
-  const want = allowed(p)
-    .map((x) => (x.cipher ? `${x.qop}/${x.cipher}` : x.qop))
-    .join(',');
+  const want = p.allowed.map((x) => (x.cipher ? `${x.qop}/${x.cipher}` : x.qop)).join(',');
   throw new DigestMD5Error('policy', `no acceptable protection: the server offers ${offer || 'nothing'}, we accept ${want}`);
 }
