@@ -5,17 +5,21 @@
 export interface BlockHash {
   start(): this;
   update(data: Uint8Array): this;
-  saveState(): Int32Array;
+  saveState(out: Int32Array): Int32Array;
 }
 
-/** The states after key ⊕ ipad and key ⊕ opad; `key` is at most 64 bytes (longer keys are hashed first). */
-export function hmacPadStates(h: BlockHash, key: Uint8Array): { inner: Int32Array; outer: Int32Array } {
-  const pad = new Uint8Array(64);
+/** The pad block being absorbed, wiped after each use (a new array per key was a third of keying). */
+const pad = new Uint8Array(64);
+
+/**
+ * Writes into `inner` and `outer` the states after key ⊕ ipad and key ⊕ opad; `key` is
+ * at most 64 bytes (longer keys are hashed first).
+ */
+export function hmacPadStates(h: BlockHash, key: Uint8Array, inner: Int32Array, outer: Int32Array): void {
   pad.set(key);
   for (let i = 0; i < 64; i++) pad[i]! ^= 0x36;
-  const inner = h.start().update(pad).saveState();
+  h.start().update(pad).saveState(inner);
   for (let i = 0; i < 64; i++) pad[i]! ^= 0x36 ^ 0x5c;
-  const outer = h.start().update(pad).saveState();
+  h.start().update(pad).saveState(outer);
   pad.fill(0);
-  return { inner, outer };
 }

@@ -43,7 +43,7 @@ class NodeHmacMd5 extends HmacMd5State {
 
   constructor(key: Uint8Array) {
     super(key);
-    this.key = Uint8Array.from(key);
+    this.key = key.slice();
   }
 
   override mac(head: Uint8Array, body?: Uint8Array, out?: Uint8Array): Uint8Array {

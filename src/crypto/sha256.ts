@@ -97,9 +97,11 @@ class Sha256 {
     return this;
   }
 
-  saveState(): Int32Array {
+  saveState(out?: Int32Array): Int32Array {
     if (this.used !== 0) throw new RangeError('SHA-256 state can be saved only on a block boundary');
-    return this.s.slice();
+    if (out === undefined) return this.s.slice();
+    out.set(this.s);
+    return out;
   }
 
   finish(out: Uint8Array = new Uint8Array(32)): Uint8Array {
@@ -138,13 +140,13 @@ class Sha256 {
 
 /** HMAC-SHA-256 keyed once: the pad blocks are absorbed a single time. Not reentrant. */
 export class HmacSha256State {
-  private readonly inner: Int32Array;
-  private readonly outer: Int32Array;
+  private readonly inner = new Int32Array(8);
+  private readonly outer = new Int32Array(8);
   private readonly h = new Sha256();
   private readonly innerDigest = new Uint8Array(32);
 
   constructor(key: Uint8Array) {
-    ({ inner: this.inner, outer: this.outer } = hmacPadStates(this.h, key.length > 64 ? new Sha256().start().update(key).finish() : key));
+    hmacPadStates(this.h, key.length > 64 ? new Sha256().start().update(key).finish() : key, this.inner, this.outer);
   }
 
   /** HMAC of `data`, written into `out` (a new 32-byte array when omitted). */

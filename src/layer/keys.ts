@@ -1,8 +1,16 @@
 // Key derivation for the security layers, RFC 2831 §2.3 (integrity) and §2.4
 // (confidentiality): Kic, Kis, Kcc and Kcs from the session key H(A1).
 
-import { md5 } from '#crypto';
 import { ascii } from '../bytes.js';
+import { Md5 } from '../crypto/md5.js';
+
+// The keys hash 16 + 65 bytes at most, where the JavaScript MD5 beats node:crypto on every
+// backend (crypto/node.ts): one instance, reused (nothing here awaits).
+const hasher = new Md5();
+
+function md5(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return hasher.start().update(a).update(b).finish();
+}
 
 const KIC_MAGIC = ascii('Digest session key to client-to-server signing key magic constant');
 const KIS_MAGIC = ascii('Digest session key to server-to-client signing key magic constant');
