@@ -287,7 +287,7 @@ export class DigestMD5Server {
       realm: r.realm,
       authzid: r.authzid,
       ha1: ha1.slice(),
-      cnonce: r.cnonce.slice(),
+      cnonce: r.cnonce, // the response's own copy (parsed detached), never changed
       digestUri: r.digestUri,
       qop: r.qop,
       cipher: r.cipher,

@@ -55,11 +55,21 @@ export class LruTtlCache<K, V> {
     const now = this.now();
     const old = this.map.get(key);
     if (old) this.remove(old);
-    const e: Entry<K, V> = { key, value, expiresAt: now + ttlMs, older: undefined, newer: undefined };
+    // With one TTL per cache the old end expires first: drop what has, and what leaves no room.
+    // The last entry dropped is reused for the new one: a cache at its bound then allocates nothing.
+    let e: Entry<K, V> | undefined;
+    while (this.oldest && (this.map.size >= this.maxEntries || this.oldest.expiresAt <= now)) {
+      e = this.oldest;
+      this.remove(e);
+    }
+    if (e === undefined) e = { key, value, expiresAt: now + ttlMs, older: undefined, newer: undefined };
+    else {
+      e.key = key;
+      e.value = value;
+      e.expiresAt = now + ttlMs;
+    }
     this.map.set(key, e);
     this.append(e);
-    // With one TTL per cache the old end expires first: drop what has, then what is over the bound.
-    while (this.oldest && (this.map.size > this.maxEntries || this.oldest.expiresAt <= now)) this.remove(this.oldest);
   }
 
   /** Removes and returns an entry (undefined when absent or expired). */
