@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { rng } from './helpers/util.js';
 import { NonceCountTable } from '../dist/stores/nonce-counts.js';
 
 /** The same contract written the plain way: a Map in LRU order (re-inserted on use). */
@@ -31,15 +32,6 @@ class ModelTable {
   delete(nonce: string): void {
     this.m.delete(nonce);
   }
-}
-
-/** A deterministic generator, so a failure replays. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 describe('NonceCountTable (the in-memory replay store)', () => {

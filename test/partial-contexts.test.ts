@@ -1,14 +1,6 @@
 import { expect } from 'chai';
+import { rng } from './helpers/util.js';
 import { PartialContexts } from '../dist/stores/partial-contexts.js';
-
-/** A deterministic generator, so a failure replays. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 describe('PartialContexts (challenges awaiting their response)', () => {
   it('gives back the issue time once per ticket, and nothing after the TTL', () => {

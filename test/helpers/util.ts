@@ -38,3 +38,12 @@ export async function expectCodeAsync(f: () => Promise<unknown>, code: string, r
 export function expectedBackend(): 'node' | 'portable' {
   return process.execArgv.some((a) => a.includes('conditions=portable')) ? 'portable' : 'node';
 }
+
+/** A deterministic generator of numbers in [0, 1), so that a randomised test replays on failure. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
