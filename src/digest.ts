@@ -99,12 +99,28 @@ let kdInput = new Uint8Array(256);
 const ha2 = new Uint8Array(16);
 const kdDigest = new Uint8Array(16);
 
-/** H(A2) into `ha2`, hashed from its pieces. */
-function hashA2(r: ResponseInputs, forRspauth: boolean): void {
-  hasher.start().update(forRspauth ? COLON : A2_AUTHENTICATE);
-  absorbText(r.digestUri, 0x7f);
-  if (r.qop !== 'auth') hasher.update(A2_SUFFIX_LAYER);
-  hasher.finish(ha2);
+/**
+ * HEX(H(A2)) of the response (index 0) and of rspauth (1), for the last digest-uri and kind
+ * of qop seen: A2 holds nothing secret, and a server or client meets the same digest-uri on
+ * every handshake, so each is hashed once, not twice a handshake on each side.
+ */
+const a2Memo = [0, 1].map(() => ({ uri: undefined as string | undefined, layer: false, hex: new Uint8Array(32) }));
+
+/** Writes HEX(H(A2)) into `out` at `at`, hashed from its pieces unless the memo has it. */
+function writeHexA2(r: ResponseInputs, forRspauth: boolean, out: Uint8Array, at: number): void {
+  const memo = a2Memo[forRspauth ? 1 : 0]!;
+  const layer = r.qop !== 'auth';
+  if (memo.uri !== r.digestUri || memo.layer !== layer) {
+    hasher.start().update(forRspauth ? COLON : A2_AUTHENTICATE);
+    absorbText(r.digestUri, 0x7f);
+    if (layer) hasher.update(A2_SUFFIX_LAYER);
+    hasher.finish(ha2);
+    writeHex(memo.hex, 0, ha2);
+    memo.uri = r.digestUri;
+    memo.layer = layer;
+  }
+  const hex = memo.hex;
+  for (let i = 0; i < 32; i++) out[at + i] = hex[i]!;
 }
 
 /**
@@ -141,9 +157,8 @@ function layOutKd(r: ResponseInputs): number {
  * (undefined and 0: from the start).
  */
 function kd(r: ResponseInputs, prefix: number, forRspauth: boolean, state: Int32Array | undefined, from: number): string {
-  hashA2(r, forRspauth);
-  writeHex(kdInput, prefix, ha2);
-  hasher.start(state, from).update(kdInput.subarray(from, prefix + 32)).finish(kdDigest);
+  writeHexA2(r, forRspauth, kdInput, prefix);
+  hasher.start(state, from).update(kdInput, from, prefix + 32).finish(kdDigest);
   return toHex(kdDigest);
 }
 

@@ -50,6 +50,20 @@ describe('MD5 and HMAC-MD5 (md5.ts)', () => {
     }
   });
 
+  it('absorbs a range of an array as that range alone, after any prefix', () => {
+    const h = new Md5();
+    const data = randomBytes(400);
+    for (let from = 0; from < 200; from += 7) {
+      for (const to of [from, from + 1, from + 63, from + 64, from + 65, from + 130, 400]) {
+        for (const prefix of [0, 5, 64, 70]) {
+          const got = h.start().update(data.subarray(0, prefix)).update(data, from, to).finish();
+          const want = createHash('md5').update(data.subarray(0, prefix)).update(data.subarray(from, to)).digest('hex');
+          expect(hex(got), `prefix ${prefix}, range ${from}..${to}`).to.equal(want);
+        }
+      }
+    }
+  });
+
   it('absorbs Latin-1 text as its bytes, in any split with byte updates, across block boundaries', () => {
     const h = new Md5();
     for (let n = 0; n < 200; n++) {

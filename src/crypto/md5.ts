@@ -170,16 +170,16 @@ export class Md5 {
     return this;
   }
 
-  update(data: Uint8Array): this {
-    const n = data.length;
+  /** Absorbs data[from..to) (the whole array by default: a range saves the caller a view). */
+  update(data: Uint8Array, from = 0, to = data.length): this {
     const buf = this.buf;
     let used = this.used;
-    let off = 0;
-    this.length += n;
+    let off = from;
+    this.length += to - from;
     // Short pieces, and the head that completes a partly filled block, byte by byte: a
     // subarray per call cost more than the copy (a fifth of H(A1) measured).
-    if (used > 0 || n < 64) {
-      const take = Math.min(n, 64 - used);
+    if (used > 0 || to - off < 64) {
+      const take = Math.min(to, off + 64 - used);
       for (; off < take; off++) buf[used++] = data[off]!;
       if (used < 64) {
         this.used = used;
@@ -188,11 +188,11 @@ export class Md5 {
       compress(this.s, buf, 0, 1, this.bufWords);
       used = 0;
     }
-    const blocks = (n - off) >>> 6;
+    const blocks = (to - off) >>> 6;
     // Whole blocks straight from the caller's bytes: no copy.
     if (blocks > 0) compress(this.s, data, off, blocks);
     off += blocks << 6;
-    for (; off < n; off++) buf[used++] = data[off]!;
+    for (; off < to; off++) buf[used++] = data[off]!;
     this.used = used;
     return this;
   }
