@@ -70,6 +70,9 @@ type State = 'start' | 'reauth-sent' | 'responded' | 'complete' | 'failed';
 /** cnonce size in random bytes: 240 bits, 40 base64 characters. */
 const CNONCE_BYTES = 30;
 
+/** H(username:realm:password) from the password, between its hashing and H(A1); wiped at once. */
+const URP = new Uint8Array(16);
+
 /** The nonce kept after a response when there is no context cache to save it in. */
 const NO_NONCE = new Uint8Array(0);
 
@@ -272,7 +275,7 @@ export class DigestMD5Client {
     if (typeof realm !== 'string') throw new DigestMD5Error('bad-option', 'chooseRealm must return a string');
 
     const o = this.opts;
-    const urp = o.hashedSecret ? o.hashedSecret : hashUserRealmPassword(o.username, realm, o.password!);
+    const urp = o.hashedSecret ? o.hashedSecret : hashUserRealmPassword(o.username, realm, o.password!, URP);
     const cnonce = o.unsafeFixedCnonce !== undefined ? utf8(o.unsafeFixedCnonce) : base64Bytes(randomBytes(CNONCE_BYTES));
     const digestUri = `${o.service}/${o.host}${o.serviceName !== undefined ? `/${o.serviceName}` : ''}`;
     const authzid = o.authzid !== undefined && o.authzid.length > 0 ? o.authzid : undefined;

@@ -14,15 +14,15 @@ const COLON = Uint8Array.of(0x3a);
 const hasher = new Md5();
 
 /**
- * H({ username-value, ":", realm-value, ":", passwd }), 16 binary bytes: the
- * "precalculated secret" a server may store instead of the password. Each text
- * is converted to ISO-8859-1 when it fits, else UTF-8 (see charset.ts).
+ * H({ username-value, ":", realm-value, ":", passwd }), 16 binary bytes (into `out` when
+ * given): the "precalculated secret" a server may store instead of the password. Each
+ * text is converted to ISO-8859-1 when it fits, else UTF-8 (see charset.ts).
  */
-export function hashUserRealmPassword(username: string, realm: string, password: string): Uint8Array {
+export function hashUserRealmPassword(username: string, realm: string, password: string, out?: Uint8Array): Uint8Array {
   hasher.start();
   absorbText(username, 0xff).update(COLON);
   absorbText(realm, 0xff).update(COLON);
-  return absorbText(password, 0xff).finish();
+  return absorbText(password, 0xff).finish(out);
 }
 
 /**
@@ -98,6 +98,8 @@ function writeHex(out: Uint8Array, at: number, bytes: Uint8Array): void {
 let kdInput = new Uint8Array(256);
 const ha2 = new Uint8Array(16);
 const kdDigest = new Uint8Array(16);
+/** The MD5 state after the blocks the response and rspauth share (wiped after use). */
+const kdState = new Int32Array(4);
 
 /**
  * HEX(H(A2)) of the response (index 0) and of rspauth (1), for the last digest-uri and kind
@@ -189,7 +191,7 @@ export function computeRspauth(r: ResponseInputs): string {
 export function computeResponseAndRspauth(r: ResponseInputs): { response: string; rspauth: string } {
   const prefix = layOutKd(r);
   const shared = prefix & ~63;
-  const state = hasher.start().update(kdInput.subarray(0, shared)).saveState();
+  const state = hasher.start().update(kdInput, 0, shared).saveState(kdState);
   const response = kd(r, prefix, false, state, shared);
   const rspauth = kd(r, prefix, true, state, shared);
   wipeKdInput();
