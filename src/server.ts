@@ -76,7 +76,6 @@ export class DigestMD5Server {
   private readonly cfg: DigestMD5ServerConfig;
   private layer: SecurityLayer | undefined;
   private readonly sessions: ServerSessions;
-  private nonce: string | undefined;
   /** The challenge this exchange issued last (its nonce and partial-context ticket). */
   private issued: IssuedChallenge | undefined;
   /** The nonce's bytes, as sent in the challenge. */
@@ -223,8 +222,7 @@ export class DigestMD5Server {
   private challenge(stale: boolean): Uint8Array {
     const fixed = stale ? undefined : this.cfg.options.unsafeFixedNonce;
     this.issued = this.sessions.issueChallenge(fixed);
-    this.nonce = this.issued.nonce;
-    this.nonceBytes = nonceBytes(this.nonce);
+    this.nonceBytes = nonceBytes(this.issued.nonce);
     return this.cfg.challenge(this.nonceBytes, stale);
   }
 
@@ -236,8 +234,9 @@ export class DigestMD5Server {
     // checkResponse found the response's nonce to be the one this exchange issued: its
     // MAC needs no checking (we made it), only its age, from the partial context (as
     // Microsoft's Digest SSP keeps it). Foreign and forged nonces have failed that comparison.
-    const nonce = this.nonce!;
-    const age = this.sessions.takeIssued(this.issued!); // undefined: the challenge waited too long
+    const issued = this.issued!;
+    const nonce = issued.nonce;
+    const age = this.sessions.takeIssued(issued); // undefined: the challenge waited too long
     const { ha1, rspauth } = await this.cfg.verifier.verify({ response: r, raw: input, offer: this.cfg.serverOffer });
     if (age !== 'fresh') {
       // Right credentials, old challenge: a fresh challenge with stale=true, not a failure.
@@ -330,7 +329,6 @@ export class DigestMD5Server {
     // Only now, with a verified response, may the count move (a failed attempt must not advance it).
     const fresh = this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry());
     if (!(typeof fresh === 'boolean' ? fresh : await fresh)) return undefined;
-    this.nonce = nonce;
     this.result = { response: r, ha1: ctx.ha1.slice(), authzid: r.authzid ?? r.username, reauth: true };
     this.state = 'authenticated';
     return serialiseResponseAuth(rspauth);
