@@ -14,7 +14,7 @@ const interned: (string | undefined)[] = new Array<string | undefined>(SLOTS).fi
  * The text of src[from..to), bytes the caller has checked to be ASCII, lower-cased with
  * `lower`. A string made for the same bytes before is returned instead of a new one:
  * building a string a character at a time leaves a chain of pieces to the collector, and a
- * handshake decoded a dozen of these (about a tenth of the bytes it allocated). Only for
+ * handshake decoded a dozen of these (about a seventh of the bytes it allocated). Only for
  * values read off the wire, never for secrets: the table keeps the last 256 strings alive.
  */
 export function wireText(src: Uint8Array, from: number, to: number, lower: boolean): string {
