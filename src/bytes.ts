@@ -94,19 +94,24 @@ const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, b) => HEX[b
 /** Lower-case hex, as RFC 2831 HEX() requires. */
 export function toHex(bytes: Uint8Array): string {
   if (bytes.length === 16) {
-    const t = text32;
-    for (let i = 0; i < 16; i++) {
-      t[2 * i] = HEX_CODES[bytes[i]! >> 4]!;
-      t[2 * i + 1] = HEX_CODES[bytes[i]! & 15]!;
-    }
-    return asText32(t);
+    writeHex(text32, 0, bytes);
+    return asText32(text32);
   }
   let s = '';
   for (let i = 0; i < bytes.length; i++) s += HEX_PAIRS[bytes[i]!]!;
   return s;
 }
 
-const HEX_CODES = Uint8Array.from(HEX, (c) => c.charCodeAt(0));
+/** The ASCII codes of the lower-case hex digits, by value. */
+export const HEX_CODES = Uint8Array.from(HEX, (c) => c.charCodeAt(0));
+
+/** Writes the lower-case hex of `bytes` into `out` at `at`. */
+export function writeHex(out: Uint8Array, at: number, bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i++) {
+    out[at + 2 * i] = HEX_CODES[bytes[i]! >> 4]!;
+    out[at + 2 * i + 1] = HEX_CODES[bytes[i]! & 15]!;
+  }
+}
 
 /** Scratch for the 32 characters of a digest in hex, read by asText32. */
 export const text32 = new Uint8Array(32);

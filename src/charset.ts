@@ -18,20 +18,18 @@ export function hashBytes(text: string): Uint8Array {
 }
 
 /**
- * Decodes a directive value. With `charset=utf-8` the value must be UTF-8.
+ * Decodes a directive value (bytes[from..to)). With `charset=utf-8` the value must be UTF-8.
  * Without it the RFC says ISO-8859-1, but the Cyrus client sends UTF-8 without
  * the directive; valid UTF-8 is taken as UTF-8 (ASCII reads the same either way,
  * and Latin-1 text with high bytes is almost never valid UTF-8), the rest as Latin-1.
  */
-export function decodeText(bytes: Uint8Array, utf8Charset: boolean, what: string): string {
-  if (isAsciiBytes(bytes)) return wireText(bytes, 0, bytes.length, false);
-  const text = decodeUtf8(bytes);
+export function decodeText(bytes: Uint8Array, utf8Charset: boolean, what: string, from = 0, to = bytes.length): string {
+  let i = from;
+  while (i < to && bytes[i]! <= 0x7f) i++;
+  if (i === to) return wireText(bytes, from, to, false); // ASCII, as nearly every value is
+  const value = bytes.subarray(from, to);
+  const text = decodeUtf8(value);
   if (text !== undefined) return text;
   if (utf8Charset) malformed(`${what} is not valid UTF-8 although charset=utf-8`);
-  return decodeLatin1(bytes);
-}
-
-function isAsciiBytes(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
-  return true;
+  return decodeLatin1(value);
 }

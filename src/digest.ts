@@ -1,7 +1,7 @@
 // The digest arithmetic of RFC 2831 §2.1.2.1 and §2.1.3 as pure functions:
 // H(username:realm:password), H(A1), A2, the response-value and rspauth.
 
-import { ascii, concatBytes, toHex, utf8 } from './bytes.js';
+import { ascii, concatBytes, HEX_CODES, toHex, utf8, writeHex } from './bytes.js';
 import { Md5 } from './crypto/md5.js';
 import type { Qop } from './messages.js';
 
@@ -83,16 +83,6 @@ export interface ResponseInputs {
   readonly digestUri: string;
 }
 
-const HEX_DIGITS = ascii('0123456789abcdef');
-
-/** Writes the lower-case hex of `bytes` into `out` at `at`. */
-function writeHex(out: Uint8Array, at: number, bytes: Uint8Array): void {
-  for (let i = 0; i < bytes.length; i++) {
-    out[at + 2 * i] = HEX_DIGITS[bytes[i]! >> 4]!;
-    out[at + 2 * i + 1] = HEX_DIGITS[bytes[i]! & 15]!;
-  }
-}
-
 // KD's input and digests, reused: a new array of over 64 bytes costs V8 ~1 µs (alloc.ts).
 // The input grows to the largest seen, which the 4 KiB message bound limits.
 let kdInput = new Uint8Array(256);
@@ -142,7 +132,7 @@ function layOutKd(r: ResponseInputs): number {
   buf.set(r.nonce, o);
   o += r.nonce.length;
   buf[o++] = 0x3a;
-  for (let shift = 28; shift >= 0; shift -= 4) buf[o++] = HEX_DIGITS[(r.nc >>> shift) & 15]!;
+  for (let shift = 28; shift >= 0; shift -= 4) buf[o++] = HEX_CODES[(r.nc >>> shift) & 15]!;
   buf[o++] = 0x3a;
   buf.set(r.cnonce, o);
   o += r.cnonce.length;

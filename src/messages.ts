@@ -2,7 +2,7 @@
 // digest-challenge, the digest-response and the response-auth (rspauth), each
 // parsed with its multiplicity rules and size limit, and serialised strictly.
 
-import { asText32, text32, utf8 } from './bytes.js';
+import { asText32, HEX_CODES, text32, utf8 } from './bytes.js';
 import { decodeText, hashBytes } from './charset.js';
 import { DirectiveRules, DirectiveWriter, parseTokenList, type KnownDirectives } from './directives.js';
 import { DigestMD5Error, malformed } from './errors.js';
@@ -82,11 +82,7 @@ function asciiText(d: KnownDirectives, k: number, name: string, lower = false): 
 
 /** The text of a name-like directive (username, realm, digest-uri, authzid) under the charset rules. */
 function textOf(d: KnownDirectives, k: number, utf8Charset: boolean, name: string): string {
-  const buf = d.buf(k);
-  const from = d.start(k);
-  const to = d.end(k);
-  for (let i = from; i < to; i++) if (buf[i]! > 0x7f) return decodeText(buf.subarray(from, to), utf8Charset, name);
-  return wireText(buf, from, to, false);
+  return decodeText(d.buf(k), utf8Charset, name, d.start(k), d.end(k));
 }
 
 function checkSize(input: Uint8Array, max: number, what: string): void {
@@ -221,8 +217,6 @@ function parseNc(d: KnownDirectives, k: number): number {
   }
   return n;
 }
-
-const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /** The value of `response` or `rspauth`: 32 hex digits (either case), as lower-case text. */
 function hex32(d: KnownDirectives, k: number, name: string): string {

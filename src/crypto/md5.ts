@@ -216,10 +216,9 @@ export class Md5 {
     return this;
   }
 
-  /** The state after whole blocks only (for HMAC pads), into `out` when given. */
-  saveState(out?: Int32Array): Int32Array {
+  /** The state after whole blocks only (for HMAC pads and KD's shared prefix), into `out`. */
+  saveState(out: Int32Array): Int32Array {
     if (this.used !== 0) throw new RangeError('MD5 state can be saved only on a block boundary');
-    if (out === undefined) return this.s.slice();
     out.set(this.s);
     return out;
   }

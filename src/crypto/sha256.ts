@@ -97,9 +97,9 @@ class Sha256 {
     return this;
   }
 
-  saveState(out?: Int32Array): Int32Array {
+  /** The state after whole blocks only (for HMAC pads), into `out`. */
+  saveState(out: Int32Array): Int32Array {
     if (this.used !== 0) throw new RangeError('SHA-256 state can be saved only on a block boundary');
-    if (out === undefined) return this.s.slice();
     out.set(this.s);
     return out;
   }
