@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { RC4 } from '../dist/layer/ciphers/rc4.js';
 import { DesCbc, TripleDesCbc, desKeyWithParity } from '../dist/layer/ciphers/des.js';
+import { HANDOFF_AT, HandoffCbc } from '../dist/layer/ciphers/handoff.js';
+import { nativeCbc } from '../dist/crypto/node.js';
+import type { NativeCbcFactory } from '../dist/crypto/types.js';
 import { type Prng, hex, inPieces, prng, splits, toHex } from './helpers/ciphers.js';
 import { expectCode } from './helpers/util.js';
 
@@ -329,6 +332,73 @@ describe('3DES-CBC (EDE)', () => {
           expect(toHex(mine('decrypt').process(expected))).to.equal(toHex(data));
         }
       });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The 3DES stream handed from JavaScript to OpenSSL (handoff.ts)
+
+describe('HandoffCbc (3DES from JavaScript to OpenSSL at the first large buffer)', () => {
+  const algorithm = 'des-ede-cbc' as const;
+  function make(rand: Prng, direction: 'encrypt' | 'decrypt', factory: NativeCbcFactory = nativeCbc) {
+    const [k1, k2, iv] = [rand.bytes(8), rand.bytes(8), rand.bytes(8)];
+    const key = Uint8Array.from([...k1, ...k2]);
+    const handoff = new HandoffCbc('3DES-CBC', new TripleDesCbc(k1, k2, k1, iv, direction), factory, algorithm, key, direction, 8);
+    return { handoff, reference: () => new TripleDesCbc(k1, k2, k1, iv, direction) };
+  }
+  /** Messages of 8..1024 bytes, the first ones small, so the chain is well under way at the handoff. */
+  function messages(rand: Prng): Uint8Array[] {
+    const sizes = [8, 16, 504, 8 * (1 + rand.int(8)), HANDOFF_AT, 8, 8 * (1 + rand.int(128)), 1024, 24];
+    return sizes.map((n) => rand.bytes(n));
+  }
+
+  it('gives the bytes one JavaScript 3DES stream gives, across the handoff, both directions', () => {
+    const rand = prng(512);
+    for (let round = 0; round < 20; round++) {
+      const seed = rand.int(1 << 30);
+      const { handoff: enc, reference } = make(prng(seed), 'encrypt');
+      const { handoff: dec } = make(prng(seed), 'decrypt');
+      const ref = reference();
+      const engines: string[] = [];
+      for (const m of messages(rand)) {
+        const ct = enc.process(m);
+        expect(toHex(ct)).to.equal(toHex(ref.process(m)));
+        const buf = ct.slice();
+        expect(dec.process(buf, buf)).to.equal(buf); // in place
+        expect(toHex(buf)).to.equal(toHex(m));
+        engines.push(enc.engine + '/' + dec.engine);
+      }
+      // Portable for the first three (below HANDOFF_AT), native from the fifth (== HANDOFF_AT) on.
+      expect(engines.slice(0, 4)).to.deep.equal(Array(4).fill('portable/portable'));
+      expect(engines.slice(4)).to.deep.equal(Array(5).fill('native/native'));
+    }
+  });
+
+  it('keeps JavaScript when the platform refuses the algorithm, asking it once', () => {
+    let asked = 0;
+    const refuse: NativeCbcFactory = () => {
+      asked++;
+      return undefined;
+    };
+    const rand = prng(7);
+    const { handoff, reference } = make(rand, 'encrypt', refuse);
+    const ref = reference();
+    for (const m of messages(rand)) expect(toHex(handoff.process(m))).to.equal(toHex(ref.process(m)));
+    expect(asked).to.equal(1);
+    expect(handoff.engine).to.equal('portable');
+  });
+
+  it('checks lengths and refuses use after destroy(), on either side of the handoff, and wipes its key copy', () => {
+    for (const big of [false, true]) {
+      const { handoff } = make(prng(big ? 1 : 2), 'decrypt');
+      if (big) handoff.process(new Uint8Array(HANDOFF_AT));
+      expect(handoff.engine).to.equal(big ? 'native' : 'portable');
+      expectCode(() => handoff.process(new Uint8Array(HANDOFF_AT + 4)), 'malformed');
+      expectCode(() => handoff.process(new Uint8Array(8), new Uint8Array(4)), 'bad-option');
+      handoff.destroy();
+      expect((handoff as unknown as { key: Uint8Array }).key.every((b) => b === 0)).to.equal(true);
+      expectCode(() => handoff.process(new Uint8Array(8)), 'bad-state');
     }
   });
 });

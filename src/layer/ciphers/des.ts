@@ -251,6 +251,13 @@ abstract class CbcBase {
     return out;
   }
 
+  /** The chaining value now (8 bytes): the IV that the stream continues from. */
+  chainValue(): Uint8Array {
+    const out = new Uint8Array(8);
+    for (let i = 0; i < 8; i++) out[i] = this.iv[i >> 2]! >>> (24 - 8 * (i & 3));
+    return out;
+  }
+
   /** Wipes the round keys and chaining value; any later call throws a `bad-state` error. */
   destroy(): void {
     this.keys.fill(0);

@@ -5,6 +5,7 @@ import { md5, nativeCbc } from '#crypto';
 import { AesCbc, aesIv } from './aes.js';
 import { DigestMD5Error } from '../../errors.js';
 import { DesCbc, TripleDesCbc, desKeyWithParity } from './des.js';
+import { HandoffCbc } from './handoff.js';
 import { RC4 } from './rc4.js';
 import type { CipherDirection, CipherState } from './types.js';
 
@@ -69,9 +70,12 @@ const SPECS: readonly CipherSpec[] = [
       const key = new Uint8Array(16);
       key.set(k1);
       key.set(k2, 8);
-      // OpenSSL's des-ede-cbc is the same cipher, faster; the portable backend has none.
-      const fast = nativeCbc?.('des-ede-cbc', key, desIv(kc), direction);
-      const state = fast ?? new TripleDesCbc(k1, k2, k1, desIv(kc), direction);
+      const portable = new TripleDesCbc(k1, k2, k1, desIv(kc), direction);
+      // OpenSSL's des-ede-cbc is the same cipher, faster on large buffers but slow to key:
+      // the stream moves to it at the first large buffer (handoff.ts). Portable: none.
+      const state = nativeCbc
+        ? new HandoffCbc('3DES-CBC', portable, nativeCbc, 'des-ede-cbc', key, direction, 8)
+        : portable;
       key.fill(0);
       k1.fill(0);
       k2.fill(0);
