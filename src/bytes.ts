@@ -220,10 +220,10 @@ export function toBase64(bytes: Uint8Array): string {
   return base64Text(bytes, B64_CODES, true);
 }
 
-/** Standard padded base64 (RFC 4648 §4) as ASCII bytes. */
-export function base64Bytes(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(base64Length(bytes.length, true));
-  base64Into(bytes, B64_CODES, true, out);
+/** Standard base64 (RFC 4648 §4) as ASCII bytes, without its "=" padding. */
+export function base64BytesUnpadded(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(base64Length(bytes.length, false));
+  base64Into(bytes, B64_CODES, false, out);
   return out;
 }
 

@@ -2,7 +2,7 @@
 // bytes in, bytes out, no I/O, synchronous.
 
 import { randomBytes } from '#crypto';
-import { base64Bytes, constantTimeEqualText, utf8, wipe } from './bytes.js';
+import { base64BytesUnpadded, constantTimeEqualText, utf8, wipe } from './bytes.js';
 import { computeHA1, computeResponseAndRspauth, hashUserRealmPassword, type ResponseInputs } from './digest.js';
 import { DigestMD5Error } from './errors.js';
 import {
@@ -67,8 +67,14 @@ export interface DigestMD5ClientOptions {
 
 type State = 'start' | 'reauth-sent' | 'responded' | 'complete' | 'failed';
 
-/** cnonce size in random bytes: 240 bits, 40 base64 characters. */
-const CNONCE_BYTES = 30;
+/**
+ * cnonce size in random bytes: 128 bits (RFC 2831 §2.1.2 asks for at least 64), 22 base64
+ * characters unpadded. We used the JDK's 240 bits (40 characters) before; every byte of
+ * cnonce is hashed in H(A1), the response and rspauth, on both sides, and with the default
+ * server id ("digest-md5", 67-character nonces) the shorter cnonce takes H(A1) from three
+ * MD5 blocks to two and the response from four to three.
+ */
+const CNONCE_BYTES = 16;
 
 /** H(username:realm:password) from the password, between its hashing and H(A1); wiped at once. */
 const URP = new Uint8Array(16);
@@ -276,7 +282,7 @@ export class DigestMD5Client {
 
     const o = this.opts;
     const urp = o.hashedSecret ? o.hashedSecret : hashUserRealmPassword(o.username, realm, o.password!, URP);
-    const cnonce = o.unsafeFixedCnonce !== undefined ? utf8(o.unsafeFixedCnonce) : base64Bytes(randomBytes(CNONCE_BYTES));
+    const cnonce = o.unsafeFixedCnonce !== undefined ? utf8(o.unsafeFixedCnonce) : base64BytesUnpadded(randomBytes(CNONCE_BYTES));
     const digestUri = `${o.service}/${o.host}${o.serviceName !== undefined ? `/${o.serviceName}` : ''}`;
     const authzid = o.authzid !== undefined && o.authzid.length > 0 ? o.authzid : undefined;
     const inputs: ResponseInputs = {
