@@ -2,7 +2,7 @@
 // HMAC-MD5 cases, and node:crypto on every length around the block boundaries.
 import { expect } from 'chai';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { md5, HmacMd5State, Md5 } from '../dist/crypto/md5.js';
+import { md5, md5KeyAnd, prepareKeySuffix, HmacMd5State, Md5 } from '../dist/crypto/md5.js';
 import * as active from '#crypto';
 const backendMd5 = active.md5;
 const hmacMd5 = active.hmacMd5;
@@ -48,6 +48,19 @@ describe('MD5 and HMAC-MD5 (md5.ts)', () => {
       expect(hex(h.mac(seq, backing)), `hmac length ${n}`).to.equal(want);
       expect(hex(h.mac(seq, backing)), 'state reused').to.equal(want);
     }
+  });
+
+  it('hashes a 16-byte key and a prepared constant of 48..103 bytes (md5KeyAnd), and refuses other lengths', () => {
+    for (let len = 48; len <= 103; len++) {
+      const constant = randomBytes(len);
+      const suffix = prepareKeySuffix(constant);
+      for (let k = 0; k < 3; k++) {
+        const key = randomBytes(16);
+        const want = createHash('md5').update(key).update(constant).digest('hex');
+        expect(hex(md5KeyAnd(key, suffix)), `constant of ${len}`).to.equal(want);
+      }
+    }
+    for (const len of [0, 47, 104]) expect(() => prepareKeySuffix(new Uint8Array(len))).to.throw(RangeError);
   });
 
   it('absorbs a range of an array as that range alone, after any prefix', () => {

@@ -1,5 +1,6 @@
-// RFC 2104's key pads, shared by our HMAC-MD5 and HMAC-SHA-256: each keyed state keeps
-// the hash state after its inner and outer pad blocks, so a message costs no pad block.
+// RFC 2104's key pads for our HMAC-SHA-256 (HMAC-MD5 writes its pad blocks as words, see
+// md5.ts): each keyed state keeps the hash state after its inner and outer pad blocks, so a
+// message costs no pad block.
 
 /** A 64-byte-block hash that can report its state on a block boundary. */
 export interface BlockHash {

@@ -2,7 +2,6 @@
 // short inputs of DIGEST-MD5: no allocation per call but the digest, HMAC pads absorbed once.
 
 import { stateBlock } from '../alloc.js';
-import { hmacPadStates } from './hmac-pads.js';
 
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
@@ -282,13 +281,98 @@ outerBlock.bytes[57] = 640 >>> 8;
 const outerWords = LITTLE_ENDIAN ? outerBlock.words : undefined;
 const outerState = new Int32Array(4);
 
+// One block written as sixteen message words (little-endian, as MD5 reads them), for inputs
+// whose layout is known: HMAC pad blocks and the layer keys' hashes. No byte buffer, no
+// streaming state: keying a layer's HMAC measured ~2x faster this way than through update().
+const wordBlock = stateBlock();
+const keyWords = new Int32Array(16);
+
+/** Compresses wordBlock.words (sixteen words) into `s`. */
+function compressWordBlock(s: Int32Array): void {
+  const w = wordBlock.words;
+  if (!LITTLE_ENDIAN) {
+    // compress() reads bytes on a big-endian host: store each word's bytes in MD5's order.
+    for (let i = 0; i < 16; i++) {
+      const v = w[i]!;
+      w[i] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+    }
+  }
+  compress(s, wordBlock.bytes, 0, 1, LITTLE_ENDIAN ? w : undefined);
+}
+
+/** Writes the 16 bytes of the state `s` (an MD5 digest) into `out` at `at`. */
+function digestBytes(s: Int32Array, out: Uint8Array, at: number): Uint8Array {
+  for (let i = 0; i < 4; i++) {
+    const w = s[i]!;
+    out[at + 4 * i] = w;
+    out[at + 4 * i + 1] = w >>> 8;
+    out[at + 4 * i + 2] = w >>> 16;
+    out[at + 4 * i + 3] = w >>> 24;
+  }
+  return out;
+}
+
+/** Reads `bytes` (at most 64) as little-endian words into w[0..16), zero-padded. */
+function wordsOf(bytes: Uint8Array, w: Int32Array): void {
+  w.fill(0);
+  for (let i = 0; i < bytes.length; i++) w[i >> 2]! |= bytes[i]! << (8 * (i & 3));
+}
+
+/**
+ * The last 112 bytes of the two blocks of MD5(16-byte key ‖ `constant`) as 28 words, the
+ * padding and length included, for md5KeyAnd(): `constant` is 48..103 bytes, so that the
+ * key and the constant's first 48 bytes fill the first block and the rest fits the second.
+ */
+export function prepareKeySuffix(constant: Uint8Array): Int32Array {
+  if (constant.length < 48 || constant.length > 103) throw new RangeError('the constant must be 48..103 bytes');
+  const msg = new Uint8Array(128);
+  msg.set(constant, 16);
+  msg[16 + constant.length] = 0x80;
+  const bits = (16 + constant.length) * 8;
+  msg[120] = bits & 0xff;
+  msg[121] = bits >>> 8;
+  const words = new Int32Array(28);
+  for (let i = 0; i < 28; i++) {
+    const o = 16 + 4 * i;
+    words[i] = msg[o]! | (msg[o + 1]! << 8) | (msg[o + 2]! << 16) | (msg[o + 3]! << 24);
+  }
+  return words;
+}
+
+/** MD5(key ‖ constant) for a 16-byte key and a constant prepared by prepareKeySuffix(). */
+export function md5KeyAnd(key: Uint8Array, suffix: Int32Array, out: Uint8Array = new Uint8Array(16)): Uint8Array {
+  const w = wordBlock.words;
+  const s = outerState;
+  s.set(INIT);
+  for (let i = 0; i < 4; i++) w[i] = key[4 * i]! | (key[4 * i + 1]! << 8) | (key[4 * i + 2]! << 16) | (key[4 * i + 3]! << 24);
+  for (let i = 4; i < 16; i++) w[i] = suffix[i - 4]!;
+  compressWordBlock(s);
+  for (let i = 0; i < 16; i++) w[i] = suffix[12 + i]!;
+  compressWordBlock(s);
+  w.fill(0, 0, 4); // the key's words
+  digestBytes(s, out, 0);
+  s.fill(0);
+  return out;
+}
+
 /** HMAC-MD5 keyed once: the inner and outer pad blocks are absorbed a single time. */
 export class HmacMd5State {
   private readonly inner = new Int32Array(4);
   private readonly outer = new Int32Array(4);
 
   constructor(key: Uint8Array) {
-    hmacPadStates(macHasher, key.length > 64 ? md5(key) : key, this.inner, this.outer);
+    // RFC 2104: the states after (key ⊕ ipad) and (key ⊕ opad), the key zero-padded to a block.
+    const k = keyWords;
+    wordsOf(key.length > 64 ? md5(key) : key, k);
+    const w = wordBlock.words;
+    for (let i = 0; i < 16; i++) w[i] = k[i]! ^ 0x36363636;
+    this.inner.set(INIT);
+    compressWordBlock(this.inner);
+    for (let i = 0; i < 16; i++) w[i] = k[i]! ^ 0x5c5c5c5c;
+    this.outer.set(INIT);
+    compressWordBlock(this.outer);
+    k.fill(0);
+    w.fill(0);
   }
 
   /** HMAC over `head` ‖ `body` (two arguments, not a rest list: no array per call), into `out` when given. */
@@ -305,13 +389,6 @@ export class HmacMd5State {
     s[2] = o[2]!;
     s[3] = o[3]!;
     compress(s, outerBlock.bytes, 0, 1, outerWords);
-    for (let i = 0; i < 4; i++) {
-      const w = s[i]!;
-      out[4 * i] = w;
-      out[4 * i + 1] = w >>> 8;
-      out[4 * i + 2] = w >>> 16;
-      out[4 * i + 3] = w >>> 24;
-    }
-    return out;
+    return digestBytes(s, out, 0);
   }
 }
