@@ -93,8 +93,9 @@ measured after four full GCs (\`global.gc\`), as the delta over N objects divide
   authentication with a layer leaves only this: no context is cached for it). The
   context-cache entry alone is the difference of the two rows above.
 - \`memory/layer/<kind>\`: N = 10,000 open \`SecurityLayer\`s (one side, both directions' keys and
-  cipher states) held in an array. On the Node backend 3des and aes keep OpenSSL cipher contexts
-  in native memory, outside the heap: the growth of the process's RSS is given in their note.
+  cipher states) held in an array. On the Node backend aes keeps OpenSSL cipher contexts in
+  native memory, outside the heap: the growth of the process's RSS is given in its note. 3des
+  holds TypeScript round keys until its first buffer of 512 bytes or more moves it to OpenSSL.
 
 \`--quick\` divides every duration by 10 and uses N = 10,000 contexts and 2,000 layers: for a
 smoke test only, its figures are not comparable.
