@@ -61,6 +61,7 @@ describe('MD5 and HMAC-MD5 (md5.ts)', () => {
       }
     }
     for (const len of [0, 47, 104]) expect(() => prepareKeySuffix(new Uint8Array(len))).to.throw(RangeError);
+    expect(() => md5KeyAnd(new Uint8Array(15), prepareKeySuffix(new Uint8Array(48)))).to.throw(RangeError);
   });
 
   it('absorbs a range of an array as that range alone, after any prefix', () => {

@@ -283,7 +283,7 @@ const outerState = new Int32Array(4);
 
 // One block written as sixteen message words (little-endian, as MD5 reads them), for inputs
 // whose layout is known: HMAC pad blocks and the layer keys' hashes. No byte buffer, no
-// streaming state: keying a layer's HMAC measured ~2x faster this way than through update().
+// streaming state: keying an HMAC measured 430 -> 320 ns this way against update().
 const wordBlock = stateBlock();
 const keyWords = new Int32Array(16);
 
@@ -341,6 +341,7 @@ export function prepareKeySuffix(constant: Uint8Array): Int32Array {
 
 /** MD5(key ‖ constant) for a 16-byte key and a constant prepared by prepareKeySuffix(). */
 export function md5KeyAnd(key: Uint8Array, suffix: Int32Array, out: Uint8Array = new Uint8Array(16)): Uint8Array {
+  if (key.length !== 16 || suffix.length !== 28) throw new RangeError('md5KeyAnd takes a 16-byte key and a prepared suffix');
   const w = wordBlock.words;
   const s = outerState;
   s.set(INIT);

@@ -80,8 +80,9 @@ const PC1_D = buildPc1(1);
  * the round key when it holds v, PC2_D the same for D. FIPS 46-3's PC-2 takes S1..S4's
  * 24 bits from C and S5..S8's from D. The contributions are laid out as the round key's
  * two words want them (see `schedule()`): a C word holds S1, S3, S2, S4 in its four bytes
- * (six bits each, highest first), a D word S5, S7, S6, S8. Eight lookups a round, measured
- * ~3x faster keying than bit moves; the des and 3des handshakes key four times.
+ * (six bits each, highest first), a D word S5, S7, S6, S8. Eight lookups a round. With PC-1
+ * by bytes, keying measured 497 -> 200 ns for DES and 1341 -> 348 ns for 3DES (k3's schedule
+ * copied from k1's) against 4-bit PC-2 tables and PC-1 bit by bit; the handshakes key four times.
  */
 function buildPc2(half: 0 | 1): Int32Array[] {
   const tables = Array.from({ length: 4 }, () => new Int32Array(128));
