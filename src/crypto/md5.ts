@@ -245,14 +245,7 @@ export class Md5 {
     buf[62] = hi >>> 16;
     buf[63] = hi >>> 24;
     compress(this.s, buf, 0, 1, this.bufWords);
-    for (let i = 0; i < 4; i++) {
-      const w = this.s[i]!;
-      out[at + 4 * i] = w;
-      out[at + 4 * i + 1] = w >>> 8;
-      out[at + 4 * i + 2] = w >>> 16;
-      out[at + 4 * i + 3] = w >>> 24;
-    }
-    return out;
+    return digestBytes(this.s, out, at);
   }
 }
 

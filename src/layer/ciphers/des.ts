@@ -1,6 +1,7 @@
 // DES (FIPS 46-3) and Triple DES (EDE, NIST SP 800-67) in CBC mode (FIPS 81), for RFC 2831 §2.4's
 // "des" and "3des" layers, with the JDK's 7-to-8-byte key spreading. Pure TypeScript: no node:crypto.
 import { stateWords } from '../../alloc.js';
+import { constantTimeEqual } from '../../bytes.js';
 import { DigestMD5Error } from '../../errors.js';
 import { checkBytes, checkDirection, outputFor } from './checks.js';
 
@@ -207,11 +208,6 @@ function cbc(
   iv[1] = v1;
 }
 
-function bytesEqual8(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 8; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function ivWords(iv: Uint8Array): Int32Array {
   return Int32Array.of(
     (iv[0]! << 24) | (iv[1]! << 16) | (iv[2]! << 8) | iv[3]!,
@@ -295,7 +291,7 @@ export class TripleDesCbc extends CbcBase {
     // Decryption runs the passes in the other order, each with its round keys reversed.
     schedule(encrypt ? k1 : k3, keys, 0, !encrypt);
     schedule(k2, keys, 32, encrypt);
-    if (bytesEqual8(k1, k3)) keys.copyWithin(64, 0, 32); // two-key EDE, as RFC 2831 uses
+    if (constantTimeEqual(k1, k3)) keys.copyWithin(64, 0, 32); // two-key EDE, as RFC 2831 uses
     else schedule(encrypt ? k3 : k1, keys, 64, !encrypt);
     super('3DES-CBC', keys, iv, encrypt);
   }

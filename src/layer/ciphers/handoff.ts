@@ -33,9 +33,10 @@ export class HandoffCbc implements CipherState {
   private destroyed = false;
 
   /**
-   * `portable` is keyed with `key` already; `key` is copied, for keying `algorithm` through
-   * `factory` at the handoff. Where the factory refuses the algorithm, JavaScript keeps
-   * the stream (and the key is wiped all the same: there is one try).
+   * `portable` is keyed with `key` already; `key` becomes this object's, for keying
+   * `algorithm` through `factory` at the handoff, and is wiped then or at destroy(). Where
+   * the factory refuses the algorithm, JavaScript keeps the stream (and the key is wiped
+   * all the same: there is one try).
    */
   constructor(
     private readonly name: string,
@@ -47,7 +48,7 @@ export class HandoffCbc implements CipherState {
     private readonly blockSize: number,
   ) {
     this.portable = portable;
-    this.key = key.slice();
+    this.key = key;
   }
 
   /** Which code runs the stream now (for tests and diagnostics). */

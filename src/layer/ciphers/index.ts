@@ -67,16 +67,16 @@ const SPECS: readonly CipherSpec[] = [
       // Two-key EDE: K1 = Kc[0..7), K2 = Kc[7..14), K3 = K1, each spread to 8 bytes.
       const k1 = desKeyWithParity(kc.subarray(0, 7));
       const k2 = desKeyWithParity(kc.subarray(7, 14));
-      const key = new Uint8Array(16);
-      key.set(k1);
-      key.set(k2, 8);
       const portable = new TripleDesCbc(k1, k2, k1, desIv(kc), direction);
-      // OpenSSL's des-ede-cbc is the same cipher, faster on large buffers but slow to key:
-      // the stream moves to it at the first large buffer (handoff.ts). Portable: none.
-      const state = nativeCbc
-        ? new HandoffCbc('3DES-CBC', portable, nativeCbc, 'des-ede-cbc', key, direction, 8)
-        : portable;
-      key.fill(0);
+      let state: CipherState = portable;
+      if (nativeCbc) {
+        // OpenSSL's des-ede-cbc (key k1 ‖ k2) is the same cipher, faster on large buffers but
+        // slow to key: the stream moves to it at the first large buffer (handoff.ts).
+        const key = new Uint8Array(16);
+        key.set(k1);
+        key.set(k2, 8);
+        state = new HandoffCbc('3DES-CBC', portable, nativeCbc, 'des-ede-cbc', key, direction, 8);
+      }
       k1.fill(0);
       k2.fill(0);
       return state;
