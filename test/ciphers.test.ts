@@ -3,7 +3,9 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { RC4 } from '../dist/layer/ciphers/rc4.js';
+import { execFileSync } from 'node:child_process';
+import { RC4, WASM_FROM } from '../dist/layer/ciphers/rc4.js';
+import { CHUNK, rc4Wasm } from '../dist/layer/ciphers/rc4-wasm.js';
 import { DesCbc, TripleDesCbc, desKeyWithParity } from '../dist/layer/ciphers/des.js';
 import { HANDOFF_AT, HandoffCbc } from '../dist/layer/ciphers/handoff.js';
 import { nativeCbc } from '../dist/crypto/node.js';
@@ -114,6 +116,67 @@ describe('RC4', () => {
     const buf = new Uint8Array(16);
     expectCode(() => rc4.process(buf.subarray(0, 8), buf.subarray(4, 12)), 'bad-option');
     expectCode(() => rc4.process([1, 2] as unknown as Uint8Array), 'bad-option');
+  });
+
+  describe('the WebAssembly loop (inputs from WASM_FROM bytes)', () => {
+    it('is available on Node', () => {
+      expect(rc4Wasm()).to.not.equal(null);
+    });
+
+    it('gives the bytes of the TypeScript loop, across its threshold and its chunks', () => {
+      const rand = prng(2831);
+      const lengths = [WASM_FROM - 1, WASM_FROM, WASM_FROM + 1, 4112, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 5];
+      for (const keyLen of [5, 7, 16, 256]) {
+        const key = rand.bytes(keyLen);
+        const wasm = new RC4(key);
+        const ts = new RC4(key, false);
+        // Alternating short and long inputs pass the state from one loop to the other.
+        for (const n of lengths.flatMap((n) => [n, 1 + rand.int(40)])) {
+          const data = rand.bytes(n);
+          expect(toHex(wasm.process(data)), `key ${keyLen}, ${n} bytes`).to.equal(toHex(ts.process(data)));
+        }
+      }
+    });
+
+    it('reads and writes views at any offset, in place or not', () => {
+      const rand = prng(6);
+      const key = rand.bytes(16);
+      const data = rand.bytes(3000);
+      const expected = new RC4(key, false).process(data.subarray(3, 2003));
+      const out = new Uint8Array(2010);
+      expect(toHex(new RC4(key).process(data.subarray(3, 2003), out.subarray(5)))).to.equal(toHex(expected));
+      expect(toHex(out.subarray(5, 2005))).to.equal(toHex(expected));
+      const buf = data.slice();
+      new RC4(key).process(buf.subarray(3, 2003), buf.subarray(3, 2003));
+      expect(toHex(buf.subarray(3, 2003))).to.equal(toHex(expected));
+      expect(toHex(buf.subarray(0, 3))).to.equal(toHex(data.subarray(0, 3)));
+    });
+
+    it('leaves neither permutation nor bytes in its memory after a call', () => {
+      new RC4(new Uint8Array(16).fill(9)).process(new Uint8Array(CHUNK + 100).fill(0x5a));
+      const memory = rc4Wasm()!.bytes;
+      expect(memory.every((b) => b === 0)).to.equal(true);
+    });
+
+    it('is not needed: without WebAssembly (node --jitless) RC4 gives the same bytes', () => {
+      const v = rc4File.vectors.find((x) => x.bits === 128)!;
+      const end = Math.max(...v.keystream.map((row) => row.offset + row.hex.length / 2));
+      const script = [
+        `import { RC4 } from ${JSON.stringify(new URL('../dist/layer/ciphers/rc4.js', import.meta.url).href)};`,
+        `import { rc4Wasm } from ${JSON.stringify(new URL('../dist/layer/ciphers/rc4-wasm.js', import.meta.url).href)};`,
+        `const s = new RC4(Uint8Array.from(${JSON.stringify(Array.from(hex(v.key)))})).process(new Uint8Array(${end}));`,
+        `console.log(JSON.stringify({ wasm: rc4Wasm() !== null, hex: Array.from(s, (b) => b.toString(16).padStart(2, '0')).join('') }));`,
+      ].join('\n');
+      const out = execFileSync(process.execPath, ['--jitless', '--no-warnings', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const got = JSON.parse(out) as { wasm: boolean; hex: string };
+      expect(got.wasm).to.equal(false);
+      for (const row of v.keystream) {
+        expect(got.hex.slice(2 * row.offset, 2 * row.offset + row.hex.length), `offset ${row.offset}`).to.equal(row.hex);
+      }
+    });
   });
 
   it('wipes its state on destroy() and refuses use afterwards', () => {

@@ -150,11 +150,20 @@ export class SecurityLayer {
       const pad = bs === 1 ? 0 : bs - ((plain.length + MAC_LEN) % bs);
       const ctLen = plain.length + pad + MAC_LEN;
       token = outputBytes(ctLen + TRAILER_LEN);
-      token.set(plain, 0);
-      token.fill(pad, plain.length, plain.length + pad);
-      copyMac(mac, token, plain.length + pad);
-      const body = token.subarray(0, ctLen);
-      d.cipher!.process(body, body);
+      if (bs === 1) {
+        // A stream cipher encrypts the message straight into the token, then the MAC after
+        // it: one 64 KiB copy fewer than encrypting a copy in place (~2% of rc4's wrap+unwrap).
+        d.cipher!.process(plain, token.subarray(0, plain.length));
+        copyMac(mac, token, plain.length);
+        const macPart = token.subarray(plain.length, ctLen);
+        d.cipher!.process(macPart, macPart);
+      } else {
+        token.set(plain, 0);
+        token.fill(pad, plain.length, plain.length + pad);
+        copyMac(mac, token, plain.length + pad);
+        const body = token.subarray(0, ctLen);
+        d.cipher!.process(body, body);
+      }
     }
     const t = token.length - TRAILER_LEN;
     token[t] = 0x00;
