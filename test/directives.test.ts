@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseDirectives } from '../dist/directives.js';
-import { DirectiveWriter, parseTokenList } from '../dist/directives.js';
+import { DirectiveRules, DirectiveWriter, parseTokenList } from '../dist/directives.js';
 import { dec, enc, expectCode } from './helpers/util.js';
 
 const parse = (s: string) => parseDirectives(enc(s)).map((d) => [d.name, dec(d.value), d.quoted]);
@@ -57,6 +57,18 @@ describe('directive grammar (RFC 2831 §7)', () => {
       expectCode(() => parseDirectives(enc(input)), 'malformed', re);
     });
   }
+
+  it('finds each rule by name in any case, also names that share a lookup slot', () => {
+    // "ae" and "ba" share a slot of the name table (length, first and last byte): found by a scan.
+    const rules = new DirectiveRules({ ae: 'once', ba: 'optional', nonce: 'many', qop: 'optional' }, 'test message');
+    const d = rules.parse(enc('Ba=1, AE="x", unknown=2, bz=3, nonce=a, NONCE="b", ab=4'));
+    expect(dec(d.bytes(rules.at.ae)!)).to.equal('x');
+    expect(dec(d.bytes(rules.at.ba)!)).to.equal('1');
+    expect(d.all(rules.at.nonce).map(dec)).to.deep.equal(['a', 'b']);
+    expect(d.has(rules.at.qop)).to.equal(false);
+    expectCode(() => rules.parse(enc('ba=1')), 'malformed'); // "ae" is required
+    expectCode(() => rules.parse(enc('ae=1,Ae=2')), 'malformed'); // "ae" at most once
+  });
 
   it('splits token lists inside values, skipping empties and LWS', () => {
     const list = enc(' auth , ,AUTH-INT,, auth-conf ');
