@@ -451,7 +451,10 @@ export class DirectiveWriter {
     const n = this.at;
     const out = outputBytes(n);
     const buf = this.buf;
-    for (let i = 0; i < n; i++) out[i] = buf[i]!;
+    // A loop for the short ones (a subarray costs ~25 ns); set() copies longer ones at memcpy
+    // speed: a 280-byte digest-response measured 330 ns by the loop, 66 ns by set().
+    if (n <= 64) for (let i = 0; i < n; i++) out[i] = buf[i]!;
+    else out.set(buf.subarray(0, n));
     return out;
   }
 
