@@ -1,5 +1,6 @@
 // RC4 (ARCFOUR), the keystream cipher of RFC 2831 §2.4's "rc4", "rc4-56" and "rc4-40" layers,
-// checked against the RFC 6229 vectors. Pure TypeScript: Node 20's OpenSSL 3 no longer offers rc4.
+// checked against the RFC 6229 vectors. Ours, since Node 20's OpenSSL 3 no longer offers rc4:
+// TypeScript, with long inputs handed to a WebAssembly loop (rc4-wasm.ts) where there is one.
 import { stateBytes } from '../../alloc.js';
 import { DigestMD5Error } from '../../errors.js';
 import { isBytes, outputFor } from './checks.js';
