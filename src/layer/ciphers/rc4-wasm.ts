@@ -121,8 +121,9 @@ export function rc4Wasm(): Rc4Module | null {
 }
 
 /**
- * XORs input[from, to) with the keystream of the permutation `s` and indices i, j into
- * output at the same offsets; updates `s` in place and returns the new i | j << 8.
+ * XORs `input` with the keystream of the permutation `s` and indices i, j into `output`
+ * (as long as `input`, or `input` itself), CHUNK bytes a call; updates `s` in place and
+ * returns the new i | j << 8.
  */
 export function rc4WasmProcess(m: Rc4Module, s: Uint8Array, i: number, j: number, input: Uint8Array, output: Uint8Array): number {
   const bytes = m.bytes;
