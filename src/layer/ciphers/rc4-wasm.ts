@@ -51,7 +51,7 @@ const crypt: WasmFunction = {
   locals: 5,
   returns: false,
   body: [
-    // TABLE[n] = 4 * STATE[n]
+    // word n = 4 * STATE[n]
     ...overPermutation([
       ...get(N), ...i32(2), op.i32_shl,
       ...get(N), ...mem(op.i32_load8_u, 0, STATE),
@@ -83,7 +83,7 @@ const crypt: WasmFunction = {
     ...get(END), op.i32_lt_u, op.br_if, 0,
     op.end,
     op.end,
-    // STATE[n] = TABLE[n] / 4; TABLE[n] = 0
+    // STATE[n] = word n / 4; word n = 0
     ...overPermutation([
       ...get(N),
       ...get(N), ...i32(2), op.i32_shl, ...mem(op.i32_load, 2), ...i32(2), op.i32_shr_u,
