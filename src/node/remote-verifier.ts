@@ -81,8 +81,8 @@ export function serialiseParsedResponse(r: DigestResponse): Uint8Array {
     response: r.response,
     maxbuf: r.maxbuf,
     utf8: r.utf8,
-    ...(r.cipher !== undefined ? { cipher: r.cipher } : {}),
-    ...(r.authzid !== undefined ? { authzid: r.authzid } : {}),
+    cipher: r.cipher,
+    authzid: r.authzid,
   });
 }
 
