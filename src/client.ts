@@ -1,7 +1,7 @@
 // The client side of the DIGEST-MD5 exchange (RFC 2831 §2.1) as a state machine:
 // bytes in, bytes out, no I/O, synchronous.
 
-import { randomBytes } from '#crypto';
+import { randomInto } from '#crypto';
 import { base64BytesUnpadded, constantTimeEqualText, utf8, wipe } from './bytes.js';
 import { computeHA1, computeResponseAndRspauth, hashUserRealmPassword, type ResponseInputs } from './digest.js';
 import { DigestMD5Error } from './errors.js';
@@ -78,6 +78,9 @@ const CNONCE_BYTES = 16;
 
 /** H(username:realm:password) from the password, between its hashing and H(A1); wiped at once. */
 const URP = new Uint8Array(16);
+
+/** The cnonce's random bytes, between the CSPRNG and their base64 text (the cnonce sent); wiped at once. */
+const CNONCE_RANDOM = new Uint8Array(CNONCE_BYTES);
 
 /** The nonce kept after a response when there is no context cache to save it in. */
 const NO_NONCE = new Uint8Array(0);
@@ -303,7 +306,7 @@ export class DigestMD5Client {
 
     const o = this.opts;
     const urp = o.hashedSecret ? o.hashedSecret : hashUserRealmPassword(o.username, realm, o.password!, URP);
-    const cnonce = o.unsafeFixedCnonce !== undefined ? utf8(o.unsafeFixedCnonce) : base64BytesUnpadded(randomBytes(CNONCE_BYTES));
+    const cnonce = o.unsafeFixedCnonce !== undefined ? utf8(o.unsafeFixedCnonce) : freshCnonce();
     const digestUri = `${o.service}/${o.host}${o.serviceName !== undefined ? `/${o.serviceName}` : ''}`;
     const authzid = o.authzid !== undefined && o.authzid.length > 0 ? o.authzid : undefined;
     const inputs: ResponseInputs = {
@@ -369,4 +372,11 @@ export class DigestMD5Client {
   sessionKey(): Uint8Array | undefined {
     return this.complete ? this.expected!.inputs.ha1.slice() : undefined;
   }
+}
+
+/** A fresh cnonce: CNONCE_BYTES from the CSPRNG as unpadded base64, in an array of its own. */
+function freshCnonce(): Uint8Array {
+  const cnonce = base64BytesUnpadded(randomInto(CNONCE_RANDOM, 0, CNONCE_BYTES));
+  CNONCE_RANDOM.fill(0);
+  return cnonce;
 }

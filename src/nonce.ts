@@ -5,7 +5,7 @@
 // Layout before base64url: version(1) ‖ issued-at ms (6, big-endian) ‖ random(16) ‖
 // id length(1) ‖ server id (UTF-8, 1..64) ‖ HMAC-SHA-256(nonce key, all before)[0..16).
 
-import { randomBytes } from '#crypto';
+import { randomInto } from '#crypto';
 import { base64UrlDecodeInto, constantTimeEqual, decodeUtf8, toBase64Url, utf8 } from './bytes.js';
 import { HmacSha256State } from './crypto/sha256.js';
 import { DigestMD5Error } from './errors.js';
@@ -67,11 +67,12 @@ export class NonceIssuer {
       out[i] = t % 256;
       t = Math.floor(t / 256);
     }
-    out.set(randomBytes(RANDOM_BYTES), 1 + TIME_BYTES);
+    randomInto(out, 1 + TIME_BYTES, RANDOM_BYTES);
     out[FIXED_BYTES - 1] = this.id.length;
     out.set(this.id, FIXED_BYTES);
-    this.mac.mac(out.subarray(0, bodyLen), this.digest);
-    out.set(this.digest.subarray(0, MAC_BYTES), bodyLen);
+    // Ranges by index, not views: each view is an object (two a nonce, measured ~50 ns).
+    const digest = this.mac.mac(out, this.digest, bodyLen);
+    for (let i = 0; i < MAC_BYTES; i++) out[bodyLen + i] = digest[i]!;
     return toBase64Url(out);
   }
 

@@ -40,4 +40,15 @@ describe('HMAC-SHA-256 (sha256.ts)', () => {
     expect(hex(out.subarray(0, 32))).to.equal(createHmac('sha256', key).update('abc').digest('hex'));
     expect(hex(key)).to.equal(hex(copy));
   });
+
+  it('macs the first n bytes only when given n, for one block and past it, and refuses n past the data', () => {
+    const key = randomBytes(32);
+    const state = new HmacSha256State(key);
+    const data = randomBytes(300);
+    for (const n of [0, 1, 43, 55, 56, 64, 200, 299]) {
+      const want = createHmac('sha256', key).update(data.subarray(0, n)).digest('hex');
+      expect(hex(state.mac(data, new Uint8Array(32), n)), `n ${n}`).to.equal(want);
+    }
+    expect(() => state.mac(data.subarray(0, 10), new Uint8Array(32), 11)).to.throw(RangeError);
+  });
 });

@@ -3,9 +3,9 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, type Cipher, type Decipher } from 'node:crypto';
 import type { CryptoBackend, HmacMd5, NativeCbc, NativeCbcFactory } from './types.js';
 import { HmacMd5State, md5 as jsMd5 } from './md5.js';
-import { randomBytes } from './random.js';
+import { randomBytes, randomInto } from './random.js';
 
-export { randomBytes };
+export { randomBytes, randomInto };
 export const backend = 'node' as const;
 
 /** node:crypto returns Buffers; callers get plain Uint8Array views of the same memory. */
@@ -93,4 +93,4 @@ export const nativeCbc: NativeCbcFactory = (algorithm, key, iv, direction) => {
   return state;
 };
 
-({ backend, md5, hmacMd5, randomBytes, nativeCbc }) satisfies CryptoBackend;
+({ backend, md5, hmacMd5, randomBytes, randomInto, nativeCbc }) satisfies CryptoBackend;

@@ -4,9 +4,9 @@
 // Selected by the package's `#crypto` import map.
 import { HmacMd5State, md5 } from './md5.js';
 import type { CryptoBackend, HmacMd5, NativeCbcFactory } from './types.js';
-import { randomBytes } from './random.js';
+import { randomBytes, randomInto } from './random.js';
 
-export { randomBytes };
+export { randomBytes, randomInto };
 export const backend = 'portable' as const;
 
 export { md5 };
@@ -19,4 +19,4 @@ export function hmacMd5(key: Uint8Array): HmacMd5 {
 /** No platform ciphers here: the security layer uses its TypeScript ones. */
 export const nativeCbc: NativeCbcFactory | undefined = undefined;
 
-({ backend, md5, hmacMd5, randomBytes, nativeCbc }) satisfies CryptoBackend;
+({ backend, md5, hmacMd5, randomBytes, randomInto, nativeCbc }) satisfies CryptoBackend;

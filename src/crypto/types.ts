@@ -33,6 +33,8 @@ export interface CryptoBackend {
   hmacMd5(key: Uint8Array): HmacMd5;
   /** Bytes from the platform CSPRNG. */
   randomBytes(n: number): Uint8Array;
+  /** `n` bytes from the platform CSPRNG written into `out` at `at`; returns `out`. */
+  randomInto(out: Uint8Array, at: number, n: number): Uint8Array;
   /** Platform ciphers that beat the portable ones, or undefined where there are none. */
   readonly nativeCbc: NativeCbcFactory | undefined;
 }
