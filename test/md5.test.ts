@@ -103,4 +103,22 @@ describe('MD5 and HMAC-MD5 (md5.ts)', () => {
       expect(hex(out), 'written into out').to.equal(want);
     }
   });
+
+  it('destroy() wipes the keyed state: the active backend MACs no longer match the key, on both sides of its threshold', () => {
+    for (const n of [100, 20000]) {
+      const d = randomBytes(n);
+      const key = randomBytes(16);
+      const want = createHmac('md5', key).update(d).digest('hex');
+      const h = hmacMd5(key);
+      expect(hex(h.mac(d.subarray(0, 4), d.subarray(4))), `before, ${n}`).to.equal(want);
+      h.destroy();
+      expect(hex(h.mac(d.subarray(0, 4), d.subarray(4))), `after, ${n}`).to.not.equal(want);
+    }
+    // The portable state alone: after destroy() its pads are the zero state, whatever the key.
+    const a = new HmacMd5State(randomBytes(16));
+    const b = new HmacMd5State(randomBytes(16));
+    a.destroy();
+    b.destroy();
+    expect(hex(a.mac(enc('x')))).to.equal(hex(b.mac(enc('x'))));
+  });
 });

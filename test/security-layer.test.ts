@@ -120,6 +120,24 @@ describe('security layer', () => {
         client.destroy();
         expectCode(() => client.wrap(Uint8Array.of(1)), 'bad-state', /destroyed/);
       });
+
+      it('wipes both MAC states on destroy() and when a bad token ends the layer', () => {
+        // The keyed HMAC states are private; read here only to see that nothing keyed is left.
+        type Keyed = { pads: Int32Array; key?: Uint8Array };
+        const macs = (l: object) => {
+          const d = l as unknown as { send: { mac: Keyed }; receive: { mac: Keyed } };
+          return [d.send.mac, d.receive.mac];
+        };
+        const wiped = (m: Keyed) => m.pads.every((w) => w === 0) && (m.key === undefined || m.key.every((b) => b === 0));
+        const { client, server } = layers(qop, cipher);
+        expect(macs(client).some(wiped), 'keyed before').to.equal(false);
+        client.destroy();
+        expect(macs(client).every(wiped), 'after destroy()').to.equal(true);
+        const token = layers(qop, cipher).client.wrap(Uint8Array.of(1, 2, 3));
+        token[0]! ^= 1;
+        expect(() => server.unwrap(token)).to.throw();
+        expect(macs(server).every(wiped), 'after a failed unwrap').to.equal(true);
+      });
     });
   }
 

@@ -55,6 +55,11 @@ class NodeHmacMd5 extends HmacMd5State {
     out.set(digest);
     return out;
   }
+
+  override destroy(): void {
+    super.destroy();
+    this.key.fill(0);
+  }
 }
 
 export function hmacMd5(key: Uint8Array): HmacMd5 {

@@ -8,6 +8,8 @@ export interface HmacMd5 {
    * into `out` when given (16 bytes; no array per message), else into a new array.
    */
   mac(head: Uint8Array, body?: Uint8Array, out?: Uint8Array): Uint8Array;
+  /** Wipes the key and the keyed states; the object is not to be used afterwards. */
+  destroy(): void;
 }
 
 /** A CBC cipher from the platform, carrying its chain across calls (no padding). */

@@ -37,8 +37,9 @@ export interface ConfidentialityKeys {
   readonly kcs: Uint8Array;
 }
 
-export function deriveIntegrityKeys(ha1: Uint8Array): IntegrityKeys {
-  return { kic: md5KeyAnd(ha1, KIC_SUFFIX), kis: md5KeyAnd(ha1, KIS_SUFFIX) };
+/** Kic and Kis, into the arrays given (new ones by default). */
+export function deriveIntegrityKeys(ha1: Uint8Array, kic = new Uint8Array(16), kis = new Uint8Array(16)): IntegrityKeys {
+  return { kic: md5KeyAnd(ha1, KIC_SUFFIX, kic), kis: md5KeyAnd(ha1, KIS_SUFFIX, kis) };
 }
 
 /** `n` is 16 for rc4, des, 3des (and aes), 7 for rc4-56 and 5 for rc4-40. */

@@ -13,6 +13,14 @@ import { deriveConfidentialityKeys, deriveIntegrityKeys } from './keys.js';
 
 export type LayerQop = 'auth-int' | 'auth-conf';
 
+/**
+ * Kic and Kis between their derivation and the keying of the two HMACs, which keep them as
+ * keyed states (and node:crypto's as a copy): wiped at once. Arrays of their own per layer
+ * were two allocations of four.
+ */
+const KIC = new Uint8Array(16);
+const KIS = new Uint8Array(16);
+
 /** MAC bytes kept from HMAC-MD5 (RFC 2831 §2.3: the first 10). */
 const MAC_LEN = 10;
 /** The 2-byte message type 0x0001 and the 4-byte sequence number that end every token. */
@@ -85,26 +93,33 @@ export class SecurityLayer {
     this.spec = this.cipher !== undefined ? cipherSpec(this.cipher) : undefined;
     this.ssf = this.spec?.ssf ?? 1;
 
-    const { kic, kis } = deriveIntegrityKeys(p.ha1);
+    const { kic, kis } = deriveIntegrityKeys(p.ha1, KIC, KIS);
     let kcc: Uint8Array | undefined;
     let kcs: Uint8Array | undefined;
-    if (this.spec) ({ kcc, kcs } = deriveConfidentialityKeys(p.ha1, this.spec.n));
-    const client = p.side === 'client';
-    const sendKi = client ? kic : kis;
-    const recvKi = client ? kis : kic;
-    const sendKc = client ? kcc : kcs;
-    const recvKc = client ? kcs : kcc;
-    this.send = {
-      seq: p.initialSeq?.send ?? 0,
-      mac: hmacMd5(sendKi),
-      cipher: this.spec && sendKc ? this.spec.create(sendKc, 'encrypt') : undefined,
-    };
-    this.receive = {
-      seq: p.initialSeq?.receive ?? 0,
-      mac: hmacMd5(recvKi),
-      cipher: this.spec && recvKc ? this.spec.create(recvKc, 'decrypt') : undefined,
-    };
-    for (const k of [kic, kis, kcc, kcs]) k?.fill(0);
+    try {
+      if (this.spec) ({ kcc, kcs } = deriveConfidentialityKeys(p.ha1, this.spec.n));
+      const client = p.side === 'client';
+      const sendKi = client ? kic : kis;
+      const recvKi = client ? kis : kic;
+      const sendKc = client ? kcc : kcs;
+      const recvKc = client ? kcs : kcc;
+      this.send = {
+        seq: p.initialSeq?.send ?? 0,
+        mac: hmacMd5(sendKi),
+        cipher: this.spec && sendKc ? this.spec.create(sendKc, 'encrypt') : undefined,
+      };
+      this.receive = {
+        seq: p.initialSeq?.receive ?? 0,
+        mac: hmacMd5(recvKi),
+        cipher: this.spec && recvKc ? this.spec.create(recvKc, 'decrypt') : undefined,
+      };
+    } finally {
+      // The keyed states and ciphers hold what they need: no key stays in these arrays.
+      kic.fill(0);
+      kis.fill(0);
+      kcc?.fill(0);
+      kcs?.fill(0);
+    }
   }
 
   /** The largest plaintext whose token fits the peer's maxbuf. */
@@ -189,7 +204,7 @@ export class SecurityLayer {
       return this.qop === 'auth-int' ? this.openIntegrity(token) : this.openConfidential(token);
     } catch (e) {
       this.failure = e instanceof DigestMD5Error ? e : new DigestMD5Error('integrity', String(e));
-      this.destroyCiphers();
+      this.destroyKeys();
       throw this.failure;
     }
   }
@@ -248,7 +263,10 @@ export class SecurityLayer {
     if (this.failure) throw new DigestMD5Error('bad-state', `the security layer failed earlier (${this.failure.code}) and cannot be used`);
   }
 
-  private destroyCiphers(): void {
+  /** Wipes the MAC keys' states and the ciphers' keys (a failed or destroyed layer is never used again). */
+  private destroyKeys(): void {
+    this.send.mac.destroy();
+    this.receive.mac.destroy();
     this.send.cipher?.destroy();
     this.receive.cipher?.destroy();
   }
@@ -256,6 +274,6 @@ export class SecurityLayer {
   /** Wipes the keys; every later call throws. */
   destroy(): void {
     this.destroyed = true;
-    this.destroyCiphers();
+    this.destroyKeys();
   }
 }
