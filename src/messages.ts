@@ -30,14 +30,14 @@ export interface DigestChallenge {
   readonly realms: string[];
   /** The nonce's bytes, echoed unchanged in the response. */
   readonly nonce: Uint8Array;
-  /** qop-options, lower-cased, unknown ones kept (callers ignore them); ["auth"] when absent. */
-  readonly qopOptions: string[];
+  /** qop-options, lower-cased, unknown ones kept (callers ignore them); ["auth"] when absent. Frozen. */
+  readonly qopOptions: readonly string[];
   readonly stale: boolean;
   readonly maxbuf: number;
   /** Whether `charset=utf-8` was present. */
   readonly utf8: boolean;
-  /** cipher-opts, lower-cased, unknown ones kept; empty when absent. */
-  readonly ciphers: string[];
+  /** cipher-opts, lower-cased, unknown ones kept; empty when absent. Frozen. */
+  readonly ciphers: readonly string[];
 }
 
 export interface DigestResponse {
@@ -117,9 +117,49 @@ function parseCharset(d: KnownDirectives, k: number): boolean {
   return true;
 }
 
-/** A token list (qop-options, cipher-opts); undefined when the directive is absent. */
-function tokenList(d: KnownDirectives, k: number, what: string): string[] | undefined {
-  return d.has(k) ? parseTokenList(d.buf(k), d.start(k), d.end(k), what) : undefined;
+/** Lists whose bytes are longer than this are parsed every time (the six ciphers take 31). */
+const MEMO_MAX = 128;
+
+/**
+ * The token list last parsed for one directive, with the bytes it came from. A server sends
+ * the same qop-options and cipher-opts in every challenge, so comparing ~30 bytes replaces
+ * splitting them and finding nine strings. The lists are frozen: every caller shares them.
+ * Public data only (what a server offers).
+ */
+class TokenListMemo {
+  private readonly last = new Uint8Array(MEMO_MAX);
+  private length = -1;
+  private list: readonly string[] = [];
+
+  constructor(private readonly what: string) {}
+
+  /** The list in buf[from..to), lower-cased; the same frozen array as before when the bytes are. */
+  parse(buf: Uint8Array, from: number, to: number): readonly string[] {
+    const n = to - from;
+    const last = this.last;
+    if (n === this.length) {
+      let i = 0;
+      while (i < n && last[i] === buf[from + i]) i++;
+      if (i === n) return this.list;
+    }
+    const list = Object.freeze(parseTokenList(buf, from, to, this.what));
+    if (n <= MEMO_MAX) {
+      for (let i = 0; i < n; i++) last[i] = buf[from + i]!;
+      this.length = n;
+      this.list = list;
+    }
+    return list;
+  }
+}
+
+const QOP_OPTIONS = new TokenListMemo('qop-options');
+const CIPHER_OPTS = new TokenListMemo('cipher-opts');
+const ONLY_AUTH: readonly string[] = Object.freeze(['auth']);
+const NONE: readonly string[] = Object.freeze([]);
+
+/** A token list (qop-options, cipher-opts) through its memo; undefined when the directive is absent. */
+function tokenList(d: KnownDirectives, k: number, memo: TokenListMemo): readonly string[] | undefined {
+  return d.has(k) ? memo.parse(d.buf(k), d.start(k), d.end(k)) : undefined;
 }
 
 const CHALLENGE = new DirectiveRules(
@@ -159,7 +199,7 @@ export function parseChallenge(input: Uint8Array, options: ParseOptions = {}): D
   const nonce = d.bytes(C.nonce)!;
   if (nonce.length === 0) malformed('nonce is empty');
 
-  const qopOptions = tokenList(d, C.qop, 'qop-options') ?? ['auth'];
+  const qopOptions = tokenList(d, C.qop, QOP_OPTIONS) ?? ONLY_AUTH;
   if (qopOptions.length === 0) malformed('qop-options is empty');
 
   const staleText = asciiText(d, C.stale, 'stale', true);
@@ -172,7 +212,7 @@ export function parseChallenge(input: Uint8Array, options: ParseOptions = {}): D
     stale: staleText === 'true',
     maxbuf: parseMaxbuf(d, C.maxbuf),
     utf8,
-    ciphers: tokenList(d, C.cipher, 'cipher-opts') ?? [],
+    ciphers: tokenList(d, C.cipher, CIPHER_OPTS) ?? NONE,
   };
 }
 

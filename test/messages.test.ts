@@ -72,6 +72,27 @@ describe('digest-challenge', () => {
     it(`refuses ${input}`, () => expectCode(() => parseChallenge(enc(input)), code, re));
   }
 
+  it('gives each challenge its own qop and cipher lists when the lists change between challenges, frozen', () => {
+    const ch = (qop: string, cipher: string) => parseChallenge(enc(`nonce="n",qop="${qop}",algorithm=md5-sess,cipher="${cipher}"`));
+    const a = ch('auth,auth-int,auth-conf', 'rc4,des,3des');
+    expect(a.qopOptions).to.deep.equal(['auth', 'auth-int', 'auth-conf']);
+    expect(a.ciphers).to.deep.equal(['rc4', 'des', '3des']);
+    // The same length and different bytes, then a case change, then the first again.
+    const b = ch('auth,auth-int,auth-cong', 'rc4,des,aes1');
+    expect(b.qopOptions).to.deep.equal(['auth', 'auth-int', 'auth-cong']);
+    expect(b.ciphers).to.deep.equal(['rc4', 'des', 'aes1']);
+    expect(ch('AUTH,auth-int,auth-conf', 'RC4,des,3des').ciphers).to.deep.equal(['rc4', 'des', '3des']);
+    const again = ch('auth,auth-int,auth-conf', 'rc4,des,3des');
+    expect(again.qopOptions).to.deep.equal(['auth', 'auth-int', 'auth-conf']);
+    expect(Object.isFrozen(again.qopOptions) && Object.isFrozen(again.ciphers)).to.equal(true);
+    expect(Object.isFrozen(parseChallenge(enc('nonce="n",algorithm=md5-sess')).qopOptions)).to.equal(true);
+    // A list longer than the memo keeps is parsed, and a bad list still fails after good ones.
+    const long = Array.from({ length: 30 }, (_, i) => `c${i}`).join(',');
+    expect(ch('auth', long).ciphers).to.have.length(30);
+    expect(ch('auth', long).ciphers[29]).to.equal('c29');
+    expectCode(() => ch('auth,au/th', 'rc4'), 'malformed', /qop-options/);
+  });
+
   it('refuses a challenge over 2048 bytes before parsing, and an empty one', () => {
     const big = enc(CH + ',x="' + 'a'.repeat(MAX_CHALLENGE_SIZE) + '"');
     expectCode(() => parseChallenge(big), 'too-large', /2048/);
