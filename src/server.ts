@@ -339,7 +339,9 @@ export class DigestMD5Server {
     const bad = (msg: string): never => {
       throw new DigestMD5Error('invalid-response', msg);
     };
-    if (!constantTimeEqual(r.nonce, this.nonceBytes!)) bad('the nonce is not the one this server issued in this exchange');
+    // parseResponseDetached gives back our own array exactly when the nonce's bytes are ours
+    // (compared there in constant time): the identity is the comparison's result.
+    if (r.nonce !== this.nonceBytes) bad('the nonce is not the one this server issued in this exchange');
     if (r.nc !== 1) bad(`nc must be 00000001 in a first response, got ${r.nc.toString(16).padStart(8, '0')}`);
     const cfg = this.cfg;
     if (!isQop(r.qop) || !cfg.offer.qops.includes(r.qop)) bad(`qop "${r.qop}" was not offered`);

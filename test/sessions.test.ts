@@ -234,6 +234,20 @@ describe('replay detection and subsequent authentication', () => {
     await expectCodeAsync(() => s2.step(r1), 'invalid-response', /not the one this server issued/);
   });
 
+  it('a response whose nonce differs from the issued one in one byte, or in length, is refused', async () => {
+    const { server, client } = setup();
+    for (const edit of ['flip', 'shorter', 'longer'] as const) {
+      const s = server();
+      const challenge = await s.step();
+      const text = new TextDecoder().decode(client().step(challenge));
+      const nonce = /nonce="([^"]+)"/.exec(text)![1]!;
+      const last = nonce[nonce.length - 1] === 'A' ? 'B' : 'A';
+      const changed = edit === 'flip' ? nonce.slice(0, -1) + last : edit === 'shorter' ? nonce.slice(0, -1) : nonce + 'A';
+      const tampered = new TextEncoder().encode(text.replace(nonce, changed));
+      await expectCodeAsync(() => s.step(tampered), 'invalid-response', /not the one this server issued/);
+    }
+  });
+
   it('never caches contexts with a security layer (keys would repeat)', async () => {
     const { sessions, cache } = setup();
     const s = new DigestMD5Server({ service: 'imap', hosts: 'mail.example.org', realms: ['example.org'], credentials: creds, sessions, qop: ['auth-conf'] });
