@@ -3,6 +3,7 @@ import {
   parseChallenge,
   parseResponse,
   parseResponseAuth,
+  readResponseAuth,
   serialiseChallenge,
   serialiseResponse,
   MAX_CHALLENGE_SIZE,
@@ -206,5 +207,18 @@ describe('response-auth', () => {
     expectCode(() => parseResponseAuth(enc('x=1')), 'malformed', /"rspauth" is missing/);
     expectCode(() => parseResponseAuth(enc('rspauth=ea40f60335c427b5527b84dbabcdfffd,rspauth=ea40f60335c427b5527b84dbabcdfffd')), 'malformed', /more than once/);
     expectCode(() => parseResponseAuth(enc('rspauth=xyz')), 'malformed', /32 hex/);
+  });
+
+  it('reads the server message after a response: rspauth in any form, or none (a new challenge)', () => {
+    const hex = 'ea40f60335c427b5527b84dbabcdfffd';
+    for (const form of [`rspauth=${hex}`, `rspauth=${hex.toUpperCase()}`, `RSPAUTH=${hex}`, `rspauth="${hex}"`, ` rspauth = ${hex}`, `x=1,rspauth=${hex}`]) {
+      expect(readResponseAuth(enc(form)), form).to.equal(hex);
+    }
+    expect(readResponseAuth(enc('nonce="abc",stale=true,algorithm=md5-sess'))).to.equal(undefined);
+    // 40 bytes that start like the common form but are not 32 hex digits: the parser's error.
+    expectCode(() => readResponseAuth(enc(`rspauth=${hex.slice(0, 31)}g`)), 'malformed', /32 hex/);
+    expectCode(() => readResponseAuth(enc(`rspauth=${hex.slice(0, 30)},x`)), 'malformed', /"=" expected after directive "x"/);
+    expectCode(() => readResponseAuth(enc(`rspauth=${hex.slice(0, 30)}00x`)), 'malformed', /32 hex/);
+    expectCode(() => readResponseAuth(enc(`rspauth=${hex},rspauth=${hex}`)), 'malformed', /more than once/);
   });
 });
