@@ -248,7 +248,9 @@ export class DigestMD5Server {
       return this.challenge(true);
     }
     // Replay detection: one first authentication per nonce, across every exchange of this server.
-    const fresh = this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry());
+    // One clock reading after the verifier's answer serves the expiry and the saved context.
+    const now = this.sessions.now();
+    const fresh = this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry(now));
     if (!(typeof fresh === 'boolean' ? fresh : await fresh)) { // awaited only when the store has no answer at once
       ha1.fill(0);
       throw new DigestMD5Error('invalid-response', 'this nonce has already been used (replayed response)');
@@ -256,7 +258,7 @@ export class DigestMD5Server {
     const authzid = r.authzid === undefined ? r.username : await this.authorize(r, ha1);
     this.result = { response: r, ha1, authzid, reauth: false };
     this.state = 'authenticated';
-    this.saveContext(nonce, r, ha1);
+    this.saveContext(nonce, r, ha1, now);
     return serialiseResponseAuth(rspauth);
   }
 
@@ -279,9 +281,9 @@ export class DigestMD5Server {
    * the new one. Cyrus does exactly that (docs/reauth.md); we refuse it, and a client
    * that wants a layer gets a full exchange.
    */
-  private saveContext(nonce: string, r: DigestResponse, ha1: Uint8Array): void {
+  private saveContext(nonce: string, r: DigestResponse, ha1: Uint8Array, now: number): void {
     if (r.qop !== 'auth') return;
-    this.sessions.saveContext(nonce, {
+    const ctx = {
       username: r.username,
       realm: r.realm,
       authzid: r.authzid,
@@ -290,7 +292,8 @@ export class DigestMD5Server {
       digestUri: r.digestUri,
       qop: r.qop,
       cipher: r.cipher,
-    });
+    };
+    this.sessions.saveContext(nonce, ctx, now);
   }
 
   /**

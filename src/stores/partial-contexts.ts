@@ -53,16 +53,16 @@ export class PartialContexts {
 
   /**
    * Ends the context of a ticket and returns when its challenge was issued; undefined when
-   * it had ended already, expired, or given way to newer ones.
+   * it had ended already, expired (at `now`, by default the clock's reading), or given way to newer ones.
    */
-  take(ticket: number): number | undefined {
+  take(ticket: number, now: number = this.now()): number | undefined {
     if (!Number.isSafeInteger(ticket) || ticket < this.oldest || ticket >= this.nextTicket) return undefined;
     const slot = ticket & this.mask;
     if (this.tickets[slot] !== ticket) return undefined;
     this.tickets[slot] = TAKEN;
     this.live--;
     const at = this.issuedAt[slot]!;
-    return at + this.ttlMs <= this.now() ? undefined : at;
+    return at + this.ttlMs <= now ? undefined : at;
   }
 
   /** Moves `oldest` past the tickets below `end` that are taken, expired or below `bound`. */
