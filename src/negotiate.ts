@@ -57,8 +57,35 @@ export function checkQopList(list: readonly string[], what: string): Qop[] {
   return checkList(list, what, isQop, QOPS);
 }
 
+/**
+ * The last policy made, with the options it was made from (the lists copied): an application
+ * makes its clients from the same options, so a new client compares a few strings instead of
+ * checking its lists and deriving what they allow again. Policies are frozen: they are shared.
+ */
+let lastPolicy:
+  | { qop: readonly unknown[] | undefined; ciphers: readonly unknown[] | undefined; minSsf: unknown; maxSsf: unknown; policy: ProtectionPolicy }
+  | undefined;
+
+/** Whether `given` holds the same values as `kept` (a list that passed the checks), or both are absent. */
+function sameList(kept: readonly unknown[] | undefined, given: unknown): boolean {
+  if (kept === undefined || given === undefined) return kept === given;
+  if (!Array.isArray(given) || given.length !== kept.length) return false;
+  for (let i = 0; i < kept.length; i++) if (given[i] !== kept[i]) return false;
+  return true;
+}
+
 /** Builds and checks a policy from application options. Defaults: qop auth; ciphers aes, rc4, 3des (by SSF). */
 export function makePolicy(o: PolicyOptions): ProtectionPolicy {
+  const last = lastPolicy;
+  if (last && last.minSsf === o.minSsf && last.maxSsf === o.maxSsf && sameList(last.qop, o.qop) && sameList(last.ciphers, o.ciphers)) {
+    return last.policy;
+  }
+  const policy = buildPolicy(o);
+  lastPolicy = { qop: o.qop && [...o.qop], ciphers: o.ciphers && [...o.ciphers], minSsf: o.minSsf, maxSsf: o.maxSsf, policy };
+  return policy;
+}
+
+function buildPolicy(o: PolicyOptions): ProtectionPolicy {
   const qops = checkQopList(o.qop ?? ['auth'], 'qop');
   const ciphers = o.ciphers === undefined ? [...DEFAULT_CIPHERS] : checkList(o.ciphers, 'ciphers', isCipherName, DEFAULT_CIPHERS);
   const minSsf = o.minSsf ?? 0;
@@ -66,11 +93,11 @@ export function makePolicy(o: PolicyOptions): ProtectionPolicy {
   if (!Number.isInteger(minSsf) || minSsf < 0 || !Number.isInteger(maxSsf) || maxSsf < minSsf) {
     throw new DigestMD5Error('bad-option', 'minSsf and maxSsf must be whole numbers with 0 <= minSsf <= maxSsf');
   }
-  const policy = { qops, ciphers, minSsf, maxSsf, allowed: accepted(qops, ciphers, minSsf, maxSsf) };
-  if (policy.allowed.length === 0) {
+  const allowed = accepted(qops, ciphers, minSsf, maxSsf);
+  if (allowed.length === 0) {
     throw new DigestMD5Error('bad-option', `no qop/cipher in the lists meets minSsf ${minSsf}..maxSsf ${maxSsf}`);
   }
-  return policy;
+  return Object.freeze({ qops: Object.freeze(qops), ciphers: Object.freeze(ciphers), minSsf, maxSsf, allowed: Object.freeze(allowed) });
 }
 
 /** Every (qop, cipher) of the lists within the strength bounds, in the lists' order (frozen: they are shared). */

@@ -37,6 +37,27 @@ describe('negotiation of qop and cipher', () => {
     expectCode(() => makePolicy({ ciphers: ['aes-9' as 'rc4'] }), 'bad-option', /unknown value/);
   });
 
+  it('gives each set of options its own policy, when options alternate or a list is changed in place, and freezes it', () => {
+    const qop: ('auth' | 'auth-int' | 'auth-conf')[] = ['auth-conf', 'auth'];
+    const ciphers: ('rc4' | '3des' | 'des')[] = ['rc4', '3des'];
+    const a = makePolicy({ qop, ciphers });
+    expect(a.allowed.map((x) => x.cipher ?? x.qop)).to.deep.equal(['rc4', '3des', 'auth']);
+    expect(makePolicy({ qop, ciphers })).to.equal(a);
+    // The caller changes its arrays in place: the next policy follows them.
+    ciphers[1] = 'des';
+    expect(makePolicy({ qop, ciphers }).allowed.map((x) => x.cipher ?? x.qop)).to.deep.equal(['rc4', 'des', 'auth']);
+    qop.pop();
+    expect(makePolicy({ qop, ciphers }).allowed.map((x) => x.cipher ?? x.qop)).to.deep.equal(['rc4', 'des']);
+    expect(makePolicy({ qop, ciphers, minSsf: 64 }).allowed.map((x) => x.cipher)).to.deep.equal(['rc4']);
+    expectCode(() => makePolicy({ qop, ciphers, minSsf: 200 }), 'bad-option', /minSsf/);
+    expect(makePolicy({}).qops).to.deep.equal(['auth']);
+    expect(makePolicy({ qop: ['auth'] }).qops).to.deep.equal(['auth']);
+    // A bad list after a good one of the same length is still checked.
+    expectCode(() => makePolicy({ qop: ['auth-conf', 'auth-conf'] as typeof qop }), 'bad-option', /listed twice/);
+    const p = makePolicy({ qop: ['auth-int'] });
+    expect(Object.isFrozen(p) && Object.isFrozen(p.qops) && Object.isFrozen(p.ciphers) && Object.isFrozen(p.allowed)).to.equal(true);
+  });
+
   it('the server offers only what its policy allows and accepts only that', () => {
     const p = makePolicy({ qop: ['auth-conf', 'auth'], ciphers: ['rc4', 'des'], minSsf: 0 });
     expect(serverOffer(p, 65536)).to.deep.equal({ qops: ['auth-conf', 'auth'], ciphers: ['rc4', 'des'] });
