@@ -6,6 +6,7 @@ import {
   readResponseAuth,
   serialiseChallenge,
   serialiseResponse,
+  serialiseResponseAuth,
   MAX_CHALLENGE_SIZE,
   MAX_RESPONSE_SIZE,
 } from '../dist/messages.js';
@@ -220,5 +221,13 @@ describe('response-auth', () => {
     expectCode(() => readResponseAuth(enc(`rspauth=${hex.slice(0, 30)},x`)), 'malformed', /"=" expected after directive "x"/);
     expectCode(() => readResponseAuth(enc(`rspauth=${hex.slice(0, 30)}00x`)), 'malformed', /32 hex/);
     expectCode(() => readResponseAuth(enc(`rspauth=${hex},rspauth=${hex}`)), 'malformed', /more than once/);
+  });
+
+  it('writes rspauth= and the 32 digits, and refuses to write anything but a token', () => {
+    const hex = 'ea40f60335c427b5527b84dbabcdfffd';
+    expect(dec(serialiseResponseAuth(hex))).to.equal(`rspauth=${hex}`);
+    expect(readResponseAuth(serialiseResponseAuth(hex))).to.equal(hex);
+    expect(() => serialiseResponseAuth(`${hex.slice(0, 31)}"`)).to.throw(/not 32 hex digits/);
+    expect(() => serialiseResponseAuth('a b')).to.throw(/not a token/);
   });
 });
