@@ -414,8 +414,11 @@ export interface ResponseFields {
   authzid?: string;
 }
 
+/** nc of a first response, the one nearly every response carries: written, not made each time. */
+const NC_1 = '00000001';
+
 export function formatNc(nc: number): string {
-  return nc.toString(16).padStart(8, '0');
+  return nc === 1 ? NC_1 : nc.toString(16).padStart(8, '0');
 }
 
 /** Builds a digest-response; `authzid` is sent only when given and non-empty. */
