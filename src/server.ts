@@ -9,7 +9,7 @@ import type { CredentialStore } from './credentials.js';
 import { DigestMD5Error } from './errors.js';
 import { isQop, parseResponse, parseResponseDetached, serialiseResponseAuth, type DigestResponse, type Qop } from './messages.js';
 import { DigestMD5ServerConfig } from './server-config.js';
-import type { Verifier } from './verifier.js';
+import { isPromiseLike, LocalVerifier, type Verifier, type VerifyResult } from './verifier.js';
 import { serverAccepts, ssfOf } from './negotiate.js';
 import type { CipherName } from './layer/ciphers/index.js';
 import { SecurityLayer } from './layer/security-layer.js';
@@ -237,7 +237,8 @@ export class DigestMD5Server {
     const issued = this.issued!;
     const nonce = issued.nonce;
     const age = this.sessions.takeIssued(issued); // undefined: the challenge waited too long
-    const { ha1, rspauth } = await this.cfg.verifier.verify({ response: r, raw: input, offer: this.cfg.serverOffer });
+    const answer = this.check({ response: r, raw: input, offer: this.cfg.serverOffer });
+    const { ha1, rspauth } = isPromiseLike(answer) ? await answer : answer; // awaited only when there is something to wait for
     if (age !== 'fresh') {
       // Right credentials, old challenge: a fresh challenge with stale=true, not a failure.
       ha1.fill(0);
@@ -260,6 +261,16 @@ export class DigestMD5Server {
     this.state = 'authenticated';
     this.saveContext(nonce, r, ha1, now);
     return serialiseResponseAuth(rspauth);
+  }
+
+  /**
+   * The verifier's answer. The in-process verifier with a store that answers at once gives it
+   * without a promise, and verify() then runs to its end without yielding: an async frame and
+   * a turn of the microtask queue fewer per exchange.
+   */
+  private check(request: Parameters<Verifier['verify']>[0]): VerifyResult | Promise<VerifyResult> {
+    const v = this.cfg.verifier;
+    return v instanceof LocalVerifier ? v.check(request) : v.verify(request);
   }
 
   private async authorize(r: DigestResponse, ha1: Uint8Array): Promise<string> {

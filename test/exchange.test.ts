@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { DigestMD5Client, DigestMD5Server, DigestMD5Error, hashUserRealmPassword, computeHA1, computeResponse, computeRspauth, type DigestMD5ClientOptions, type DigestMD5ServerOptions, type Credential } from '../dist/index.js';
 import { parseChallenge, parseResponse, serialiseResponse } from '../dist/messages.js';
 import { hashUserRealmPasswordBytes } from '../dist/digest.js';
+import { LocalVerifier } from '../dist/verifier.js';
 import { dec, enc, expectCode, expectCodeAsync } from './helpers/util.js';
 
 const USERS: Record<string, string> = { chris: 'secret', müller: 'pässwörd', ωuser: 'Ωmega', admin: 'root' };
@@ -255,6 +256,37 @@ describe('client and server exchange (qop=auth)', () => {
       const s = makeServer({ credentials: { lookup: () => { throw new Error('ldap down'); } } });
       const r = makeClient().step(await s.step());
       await expectCodeAsync(() => s.step(r), 'backend-failed', /credential store failed/);
+    });
+
+    it('works with a store that answers later, and maps its rejection to backend-failed', async () => {
+      const later = <T>(v: T) => new Promise<T>((resolve) => setTimeout(() => resolve(v), 1));
+      const server = makeServer({ credentials: { lookup: () => later({ password: 'secret' }) } });
+      await exchange(makeClient(), server);
+      expect(server.complete).to.equal(true);
+      const wrong = makeServer({ credentials: { lookup: () => later({ password: 'other' }) } });
+      await expectCodeAsync(async () => exchange(makeClient(), wrong), 'auth-failed');
+      const unknown = makeServer({ credentials: { lookup: () => later(undefined) } });
+      await expectCodeAsync(async () => exchange(makeClient(), unknown), 'auth-failed');
+      const failing = makeServer({ credentials: { lookup: () => Promise.reject(new Error('ldap down')) } });
+      const r = makeClient().step(await failing.step());
+      await expectCodeAsync(() => failing.step(r), 'backend-failed', /credential store failed/);
+      // A thenable that is not a native promise is waited for as well.
+      const thenable = makeServer({ credentials: { lookup: () => ({ then: (ok: (c: { password: string }) => void) => ok({ password: 'secret' }) }) as unknown as Promise<{ password: string }> } });
+      await exchange(makeClient(), thenable);
+      expect(thenable.complete).to.equal(true);
+    });
+
+    it('keeps LocalVerifier.verify() a promise for callers of the Verifier interface', async () => {
+      const v = new LocalVerifier(store);
+      const c = makeClient();
+      const s = makeServer();
+      const r = parseResponse(c.step(await s.step()));
+      const p = v.verify({ response: r });
+      expect(p).to.be.instanceOf(Promise);
+      expect((await p).ha1).to.have.length(16);
+      const bad = v.verify({ response: { ...r, response: '0'.repeat(32) } });
+      expect(bad).to.be.instanceOf(Promise);
+      await expectCodeAsync(() => bad, 'auth-failed');
     });
   });
 
