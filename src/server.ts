@@ -4,7 +4,7 @@
 import { outputBytes } from './alloc.js';
 import { constantTimeEqual, constantTimeEqualText, decodeLatin1, utf8 } from './bytes.js';
 import { computeResponseAndRspauth } from './digest.js';
-import { ServerSessions, type IssuedChallenge } from './sessions.js';
+import { ServerSessions, type AuthContext, type IssuedChallenge } from './sessions.js';
 import type { CredentialStore } from './credentials.js';
 import { DigestMD5Error } from './errors.js';
 import { isQop, parseResponse, parseResponseDetached, serialiseResponseAuth, type DigestResponse, type Qop } from './messages.js';
@@ -298,8 +298,8 @@ export class DigestMD5Server {
       username: r.username,
       realm: r.realm,
       authzid: r.authzid,
-      ha1: ha1.slice(),
-      cnonce: r.cnonce, // the response's own copy (parsed detached), never changed
+      ha1, // copied by the cache, as the cnonce is
+      cnonce: r.cnonce,
       digestUri: r.digestUri,
       qop: r.qop,
       cipher: r.cipher,
@@ -323,6 +323,20 @@ export class DigestMD5Server {
     const nonce = decodeLatin1(r.nonce);
     const ctx = this.sessions.context(nonce);
     if (!ctx) return undefined;
+    // The context's H(A1) is a copy of the cached one: it is this exchange's session key on
+    // success, and wiped on every other way out.
+    const rspauth = await this.reauthenticate(r, nonce, ctx);
+    if (rspauth === undefined) {
+      ctx.ha1.fill(0);
+      return undefined;
+    }
+    this.result = { response: r, ha1: ctx.ha1, authzid: r.authzid ?? r.username, reauth: true };
+    this.state = 'authenticated';
+    return serialiseResponseAuth(rspauth);
+  }
+
+  /** The checks of tryReauth() against the cached context: the rspauth to send when they pass. */
+  private async reauthenticate(r: DigestResponse, nonce: string, ctx: AuthContext): Promise<string | undefined> {
     try {
       if (this.sessions.checkNonce(nonce, r.nonce) === 'expired') return undefined;
     } catch {
@@ -343,9 +357,7 @@ export class DigestMD5Server {
     // Only now, with a verified response, may the count move (a failed attempt must not advance it).
     const fresh = this.sessions.nonceStore.advance(nonce, r.nc, this.sessions.nonceExpiry());
     if (!(typeof fresh === 'boolean' ? fresh : await fresh)) return undefined;
-    this.result = { response: r, ha1: ctx.ha1.slice(), authzid: r.authzid ?? r.username, reauth: true };
-    this.state = 'authenticated';
-    return serialiseResponseAuth(rspauth);
+    return rspauth;
   }
 
   /** Every directive against what was offered, before any credential work. */

@@ -6,8 +6,11 @@
 import { randomBytes } from '#crypto';
 import { DigestMD5Error } from './errors.js';
 import { NonceIssuer, type NonceInfo } from './nonce.js';
-import { LruTtlCache, MemoryNonceStore, type Clock, type NonceStore } from './stores/memory.js';
+import { MemoryNonceStore, type Clock, type NonceStore } from './stores/memory.js';
+import { ContextTable, type AuthContext } from './stores/context-table.js';
 import { PartialContexts } from './stores/partial-contexts.js';
+
+export type { AuthContext };
 
 export interface ServerSessionsOptions {
   /** This server's identity, written into its nonces. Default: "digest-md5". */
@@ -29,19 +32,6 @@ export interface ServerSessionsOptions {
   now?: Clock;
 }
 
-/** What a server remembers of an authentication, for subsequent authentication (RFC 2831 §2.2). */
-export interface AuthContext {
-  readonly username: string;
-  readonly realm: string;
-  /** undefined when the client sent none. */
-  readonly authzid: string | undefined;
-  /** H(A1), the session key. */
-  readonly ha1: Uint8Array;
-  readonly cnonce: Uint8Array;
-  readonly digestUri: string;
-  readonly qop: string;
-  readonly cipher: string | undefined;
-}
 
 export interface SessionStats {
   partialContexts: number;
@@ -67,7 +57,7 @@ export class ServerSessions {
   readonly nonceStore: NonceStore;
   private readonly issuer: NonceIssuer;
   private readonly partial: PartialContexts;
-  private readonly contexts: LruTtlCache<string, AuthContext>;
+  private readonly contexts: ContextTable;
   private readonly fixedNonces = new Set<string>();
   readonly now: Clock;
 
@@ -88,7 +78,7 @@ export class ServerSessions {
     this.contextTtlMs = ms(o.contextTtlMs, 300_000, 'contextTtlMs');
     this.issuer = new NonceIssuer({ serverId: o.serverId ?? 'digest-md5', key: o.nonceKey ?? randomBytes(32), now: this.now });
     this.partial = new PartialContexts(count(o.maxPartialContexts, 10_000, 'maxPartialContexts'), this.partialTtlMs, this.now);
-    this.contexts = new LruTtlCache(count(o.maxContexts, 10_000, 'maxContexts'), this.now);
+    this.contexts = new ContextTable(count(o.maxContexts, 10_000, 'maxContexts'), this.now);
     this.nonceStore = o.nonceStore ?? new MemoryNonceStore({ now: this.now });
   }
 
