@@ -1,7 +1,7 @@
 // The server's cache of authenticated contexts (src/stores/context-table.ts), against the
 // plain LruTtlCache it replaced as a model, and for what it must not keep.
 import { expect } from 'chai';
-import { rng } from './helpers/util.js';
+import { randomTableRuns } from './helpers/util.js';
 import { ContextTable, MAX_KEPT_CNONCE, type AuthContext } from '../dist/stores/context-table.js';
 import { LruTtlCache } from '../dist/stores/memory.js';
 
@@ -74,34 +74,27 @@ describe('ContextTable (the cached contexts of subsequent authentication)', () =
   });
 
   it('matches LruTtlCache over random operations, through growth, eviction and expiry', () => {
-    for (const [seed, max, keys] of [
-      [1, 1, 3],
-      [2, 7, 20],
-      [3, 300, 500],
-      [4, 3000, 2500],
-    ] as const) {
-      const random = rng(seed);
-      let now = 0;
-      const table = new ContextTable(max, () => now);
-      const model = new LruTtlCache<string, AuthContext>(max, () => now);
-      for (let i = 0; i < 30_000; i++) {
-        const key = `nonce-${Math.floor(random() * keys)}`;
-        const r = random();
-        if (r < 0.05) {
-          table.delete(key);
-          model.delete(key);
-        } else if (r < 0.5) {
-          const c = context(i, 1 + Math.floor(random() * MAX_KEPT_CNONCE));
-          const ttl = 1 + Math.floor(random() * 50);
-          table.set(key, c, ttl);
-          model.set(key, c, ttl);
-        } else {
-          expect(plain(table.get(key)), `op ${i} of seed ${seed}`).to.deep.equal(plain(model.get(key)));
-        }
-        if (random() < 0.3) now++;
-        if (i % 997 === 0) expect(table.size, `size at op ${i} of seed ${seed}`).to.equal(model.size);
-      }
-    }
+    randomTableRuns(30_000, (max, now) => {
+      const table = new ContextTable(max, now);
+      const model = new LruTtlCache<string, AuthContext>(max, now);
+      return {
+        op(i, key, random) {
+          const r = random();
+          if (r < 0.05) {
+            table.delete(key);
+            model.delete(key);
+          } else if (r < 0.5) {
+            const c = context(i, 1 + Math.floor(random() * MAX_KEPT_CNONCE));
+            const ttl = 1 + Math.floor(random() * 50);
+            table.set(key, c, ttl);
+            model.set(key, c, ttl);
+          } else {
+            expect(plain(table.get(key)), `op ${i}`).to.deep.equal(plain(model.get(key)));
+          }
+        },
+        sizes: () => [table.size, model.size],
+      };
+    });
   });
 
   it('refuses a bound that is not a positive integer', () => {

@@ -47,3 +47,35 @@ export function rng(seed: number): () => number {
     return s / 2 ** 32;
   };
 }
+
+/** One run of random operations on a bounded table and its model (see randomTableRuns). */
+export interface TableRun {
+  /** Does operation `i` on `key` (both sides), drawing what else it needs from `random`. */
+  op(i: number, key: string, random: () => number): void;
+  /** The sizes of the table and of the model, which must agree. */
+  sizes(): [number, number];
+}
+
+/**
+ * Drives a table and its model through `ops` random operations for each bound: one entry,
+ * a few, and enough to grow through several capacities, each with more keys than room. The
+ * clock (`now`) moves on as the operations go; the sizes are compared along the way.
+ */
+export function randomTableRuns(ops: number, make: (max: number, now: () => number) => TableRun): void {
+  for (const [seed, max, keys] of [
+    [1, 1, 3],
+    [2, 7, 20],
+    [3, 300, 500],
+    [4, 3000, 2500],
+  ] as const) {
+    const random = rng(seed);
+    let now = 0;
+    const run = make(max, () => now);
+    for (let i = 0; i < ops; i++) {
+      run.op(i, `nonce-${Math.floor(random() * keys)}`, random);
+      if (random() < 0.3) now++;
+      if (i % 997 === 0) expect(run.sizes()[0], `size at op ${i} of seed ${seed}`).to.equal(run.sizes()[1]);
+    }
+    expect(run.sizes()[0], `final size, seed ${seed}`).to.equal(run.sizes()[1]);
+  }
+}
