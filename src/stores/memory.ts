@@ -1,5 +1,6 @@
-// In-memory stores for server sessions: a bounded LRU cache with per-entry expiry,
-// and the default NonceStore. A shared store (Redis, a database)
+// In-memory stores: a bounded LRU cache of any values with per-entry expiry (the client's
+// context cache uses it; the server's own stores are typed-array tables, see
+// fingerprint-table.ts), and the default NonceStore. A shared store (Redis, a database)
 // implements the same NonceStore contract and plugs in instead.
 
 import { NonceCountTable } from './nonce-counts.js';
