@@ -21,6 +21,14 @@ export type LayerQop = 'auth-int' | 'auth-conf';
 const KIC = new Uint8Array(16);
 const KIS = new Uint8Array(16);
 
+/**
+ * A message's sequence number as bytes, and where its HMAC is computed: used at once within
+ * one wrap() or unwrap(), which never yield, so every layer shares them (arrays of their own
+ * were two allocations of a layer's eight).
+ */
+const SEQ = new Uint8Array(4);
+const MAC_OUT = new Uint8Array(16);
+
 /** MAC bytes kept from HMAC-MD5 (RFC 2831 §2.3: the first 10). */
 const MAC_LEN = 10;
 /** The 2-byte message type 0x0001 and the 4-byte sequence number that end every token. */
@@ -79,9 +87,6 @@ export class SecurityLayer {
   private readonly receive: Direction;
   private failure: DigestMD5Error | undefined;
   private destroyed = false;
-  private readonly seqBytes = new Uint8Array(4);
-  /** Where each message's HMAC is computed (used at once, by either direction). */
-  private readonly macOut = new Uint8Array(16);
 
   constructor(p: SecurityLayerParams) {
     if (p.ha1.length !== 16) throw new DigestMD5Error('bad-option', 'H(A1) must be 16 bytes');
@@ -150,9 +155,9 @@ export class SecurityLayer {
     if (d.seq >= SEQ_LIMIT) {
       throw new DigestMD5Error('sequence', 'sequence numbers exhausted (2^32 messages): authenticate again');
     }
-    const seq = this.seqBytes;
+    const seq = SEQ;
     writeUint32BE(seq, 0, d.seq);
-    const mac = d.mac.mac(seq, plain, this.macOut);
+    const mac = d.mac.mac(seq, plain, MAC_OUT);
     let token: Uint8Array;
     if (this.qop === 'auth-int') {
       // msg ‖ MAC(10) ‖ 0x0001 ‖ seq
@@ -215,7 +220,7 @@ export class SecurityLayer {
     const t = token.length - TRAILER_LEN;
     const msg = token.subarray(0, t - MAC_LEN);
     const seq = token.subarray(t + 2);
-    const macOk = macMatches(this.receive.mac.mac(seq, msg, this.macOut), token, t - MAC_LEN);
+    const macOk = macMatches(this.receive.mac.mac(seq, msg, MAC_OUT), token, t - MAC_LEN);
     this.checkTrailer(token, t, macOk);
     return msg; // a view into the token: no copy (see unwrap())
   }
@@ -242,7 +247,7 @@ export class SecurityLayer {
     }
     const msg = body.subarray(0, msgLen);
     const seq = token.subarray(t + 2);
-    const macOk = macMatches(this.receive.mac.mac(seq, msg, this.macOut), body, t - MAC_LEN);
+    const macOk = macMatches(this.receive.mac.mac(seq, msg, MAC_OUT), body, t - MAC_LEN);
     this.checkTrailer(token, t, macOk && padOk);
     return msg;
   }
