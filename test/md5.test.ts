@@ -104,6 +104,18 @@ describe('MD5 and HMAC-MD5 (md5.ts)', () => {
     }
   });
 
+  it('the active backend keys its HMAC with keys of every length, on both sides of its native threshold', () => {
+    for (const keyLength of [0, 1, 5, 15, 16, 17, 63, 64, 65, 100]) {
+      const key = randomBytes(keyLength);
+      const h = hmacMd5(key);
+      for (const n of [100, 20000]) {
+        const d = randomBytes(n);
+        const want = createHmac('md5', key).update(d).digest('hex');
+        expect(hex(h.mac(d.subarray(0, 4), d.subarray(4))), `key ${keyLength}, message ${n}`).to.equal(want);
+      }
+    }
+  });
+
   it('destroy() wipes the keyed state: the active backend MACs no longer match the key, on both sides of its threshold', () => {
     for (const n of [100, 20000]) {
       const d = randomBytes(n);

@@ -123,12 +123,12 @@ describe('security layer', () => {
 
       it('wipes both MAC states on destroy() and when a bad token ends the layer', () => {
         // The keyed HMAC states are private; read here only to see that nothing keyed is left.
-        type Keyed = { pads: Int32Array; key?: Uint8Array };
+        type Keyed = { pads: Int32Array; longKey?: Uint8Array };
         const macs = (l: object) => {
           const d = l as unknown as { send: { mac: Keyed }; receive: { mac: Keyed } };
           return [d.send.mac, d.receive.mac];
         };
-        const wiped = (m: Keyed) => m.pads.every((w) => w === 0) && (m.key === undefined || m.key.every((b) => b === 0));
+        const wiped = (m: Keyed) => m.pads.every((w) => w === 0) && (m.longKey === undefined || m.longKey.every((b) => b === 0));
         const { client, server } = layers(qop, cipher);
         expect(macs(client).some(wiped), 'keyed before').to.equal(false);
         client.destroy();

@@ -353,16 +353,27 @@ export function md5KeyAnd(key: Uint8Array, suffix: Int32Array, out: Uint8Array =
 export class HmacMd5State {
   /**
    * The states after (key ⊕ ipad), words 0..3, and after (key ⊕ opad), words 4..7: one array
-   * for both (a layer pair keys four HMACs, and each array is an allocation).
+   * for both (a layer pair keys four HMACs, and each array is an allocation). With `keepKey`,
+   * a key of up to 16 bytes follows as words 8..11.
    */
-  private readonly pads = new Int32Array(8);
+  private readonly pads: Int32Array;
+  /** The kept key's length when its words follow the pads; -1 otherwise. */
+  private readonly keptLength: number;
+  /** A kept key longer than 16 bytes, in an array of its own. */
+  private readonly longKey: Uint8Array | undefined;
 
-  constructor(key: Uint8Array) {
+  /** `keepKey`: for a subclass that hands some messages to another implementation (see key()). */
+  constructor(key: Uint8Array, keepKey = false) {
+    const short = keepKey && key.length <= 16;
+    this.pads = new Int32Array(short ? 12 : 8);
+    this.keptLength = short ? key.length : -1;
+    this.longKey = keepKey && !short ? key.slice() : undefined;
     // RFC 2104: the key zero-padded to a block. Its words beyond the key's length are zero, so
     // those of each pad block are the pad's constant: only the key's own words are XORed.
     const k = keyWords;
     const keyBytes = key.length > 64 ? md5(key) : key;
     wordsOf(keyBytes, k);
+    if (short) for (let i = 0; i < 4; i++) this.pads[8 + i] = k[i]!;
     const used = (keyBytes.length + 3) >> 2;
     const w = wordBlock.words;
     const s = this.pads;
@@ -407,8 +418,21 @@ export class HmacMd5State {
     return digestBytes(s, out, 0);
   }
 
-  /** Wipes the keyed states: the MACs this object computes afterwards are worthless. */
+  /**
+   * The key kept with `keepKey`, in a new array each time for the caller to wipe after use.
+   * Kept as words beside the pads, a 16-byte key costs no array of its own per HMAC.
+   */
+  protected key(): Uint8Array {
+    if (this.longKey !== undefined) return this.longKey.slice();
+    if (this.keptLength < 0) throw new Error('internal: this HMAC state did not keep its key');
+    const out = new Uint8Array(this.keptLength);
+    for (let i = 0; i < out.length; i++) out[i] = this.pads[8 + (i >> 2)]! >>> (8 * (i & 3));
+    return out;
+  }
+
+  /** Wipes the keyed states (and a kept key): the MACs this object computes afterwards are worthless. */
   destroy(): void {
     this.pads.fill(0);
+    this.longKey?.fill(0);
   }
 }

@@ -39,26 +39,20 @@ export function md5(...parts: Uint8Array[]): Uint8Array {
  * subclass rather than a wrapper object: one call less per message (~3% at 1 KiB).
  */
 class NodeHmacMd5 extends HmacMd5State {
-  private readonly key: Uint8Array;
-
   constructor(key: Uint8Array) {
-    super(key);
-    this.key = key.slice();
+    super(key, true);
   }
 
   override mac(head: Uint8Array, body?: Uint8Array, out?: Uint8Array): Uint8Array {
     if (head.length + (body === undefined ? 0 : body.length) < NATIVE_FROM) return super.mac(head, body, out);
-    const h = createHmac('md5', this.key).update(head);
+    const key = this.key();
+    const h = createHmac('md5', key).update(head);
+    key.fill(0); // node:crypto has its own copy
     if (body !== undefined) h.update(body);
     const digest = plain(h.digest());
     if (out === undefined) return digest;
     out.set(digest);
     return out;
-  }
-
-  override destroy(): void {
-    super.destroy();
-    this.key.fill(0);
   }
 }
 
