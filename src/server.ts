@@ -9,7 +9,7 @@ import type { CredentialStore } from './credentials.js';
 import { DigestMD5Error } from './errors.js';
 import { isQop, parseResponse, parseResponseDetached, serialiseResponseAuth, type DigestResponse, type Qop } from './messages.js';
 import { DigestMD5ServerConfig } from './server-config.js';
-import { isPromiseLike, LocalVerifier, type Verifier, type VerifyResult } from './verifier.js';
+import { isPromiseLike, LocalVerifier, type Verifier, type VerifyRequest, type VerifyResult } from './verifier.js';
 import { serverAccepts, ssfOf } from './negotiate.js';
 import type { CipherName } from './layer/ciphers/index.js';
 import { SecurityLayer } from './layer/security-layer.js';
@@ -268,7 +268,7 @@ export class DigestMD5Server {
    * without a promise, and verify() then runs to its end without yielding: an async frame and
    * a turn of the microtask queue fewer per exchange.
    */
-  private check(request: Parameters<Verifier['verify']>[0]): VerifyResult | Promise<VerifyResult> {
+  private check(request: VerifyRequest): VerifyResult | Promise<VerifyResult> {
     const v = this.cfg.verifier;
     return v instanceof LocalVerifier ? v.check(request) : v.verify(request);
   }

@@ -3,6 +3,11 @@
 // entries and its texts in one array of references. A full cache then holds no object per
 // context, so none survives the young generation to be copied out of it; a context that
 // leaves (evicted, expired, replaced) has its H(A1) wiped at once, not left to the collector.
+//
+// Nonces are told apart by their keyed 64-bit fingerprints (see FingerprintTable). Were two
+// ever to collide, a subsequent authentication naming the second would be checked against
+// the first's context: its response, computed with that context's H(A1), could not match
+// without that session's key, so the client would simply authenticate in full.
 
 import type { Clock } from './memory.js';
 import { FingerprintTable, NONE, widen } from './fingerprint-table.js';
