@@ -29,7 +29,7 @@ export interface AuthContext {
 const HA1_BYTES = 16;
 /**
  * Contexts whose cnonce is longer are not kept (their client authenticates in full next
- * time): ours are 22 bytes, the JDK's 40, Cyrus's 24.
+ * time): ours are 22 bytes, the JDK's 40, Cyrus's 44.
  */
 export const MAX_KEPT_CNONCE = 64;
 /** Texts per entry: username, realm, authzid, digest-uri, qop, cipher. */
