@@ -52,8 +52,8 @@ export class LruTtlCache<K, V> {
     return e.value;
   }
 
-  /** Inserts or replaces an entry expiring `ttlMs` after `now` (by default the clock's reading). */
-  set(key: K, value: V, ttlMs: number, now: number = this.now()): void {
+  set(key: K, value: V, ttlMs: number): void {
+    const now = this.now();
     const old = this.map.get(key);
     if (old) this.remove(old);
     // With one TTL per cache the old end expires first: drop what has, and what leaves no room.
